@@ -1,0 +1,132 @@
+"""The Python API. The CLI is a thin layer over this; notebooks use it directly.
+
+    import graphrec
+    with graphrec.open() as g:                      # the embedded default database
+        g.ingest("zoo/records.csv", models="zoo/models.csv")
+        g.query("top-models", dataset="ds_000001_sketch", k=3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import queries
+from .config import Target
+from .errors import UsageError
+from .ingest import IngestSummary
+from .ingest import ingest as _write
+from .loaders import LoaderSpec, ZooData, build, load_builtin, load_spec
+from .store import Row, Store, connect
+
+
+def load(path: str | Path | None = None, *, loader: str | None = None,
+         spec: str | Path | None = None, models: str | Path | None = None,
+         datasets: str | Path | None = None, accuracy_unit: str | None = None) -> ZooData:
+    """Read and validate input files without touching any database.
+
+    - `path` alone (a CSV file): the generic `records` loader.
+    - `loader="domainnet", path=DIR`: a built-in spec, files relative to DIR.
+    - `spec="my_zoo.toml"`: your own spec, files relative to `path` (a folder) if given,
+      else to the spec's folder.
+    """
+    chosen = resolve_spec(path, loader=loader, spec=spec, models=models, datasets=datasets,
+                          accuracy_unit=accuracy_unit)
+    return build(chosen)
+
+
+def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
+                 spec: str | Path | None = None, models: str | Path | None = None,
+                 datasets: str | Path | None = None,
+                 accuracy_unit: str | None = None) -> LoaderSpec:
+    """Pick the loader spec that `load` would use, with command-line files filled in."""
+    from dataclasses import replace
+
+    if loader and spec:
+        raise UsageError("give either --loader NAME or --spec FILE, not both")
+    p = Path(path) if path is not None else None
+    if spec or loader:
+        if p is not None and not p.is_dir():
+            raise UsageError(f"{p}: with --loader/--spec, PATH is the folder holding the files "
+                             "the spec names" + ("" if p.exists() else " (it does not exist)"))
+        chosen = load_spec(spec, base=p) if spec else load_builtin(str(loader), base=p)
+        chosen = chosen.with_files(models=_abs(models), datasets=_abs(datasets))
+    else:
+        if p is None:
+            raise UsageError("nothing to ingest: give a records CSV, or --loader NAME DIR, "
+                             "or --spec FILE")
+        if p.is_dir():
+            raise UsageError(f"{p} is a folder: name the records CSV inside it, or pick a "
+                             "loader for the folder's layout with --loader NAME (graphrec "
+                             "ingest --help lists them) or --spec FILE")
+        chosen = load_builtin("records").with_files(records=p, models=_abs(models),
+                                                    datasets=_abs(datasets))
+    if accuracy_unit is not None:
+        if accuracy_unit not in ("fraction", "percent"):
+            raise UsageError("--accuracy-unit must be 'fraction' or 'percent'")
+        if chosen.records is None:
+            raise UsageError("--accuracy-unit applies to records, and this loader has none")
+        chosen = replace(chosen, records=replace(chosen.records, unit=accuracy_unit))
+    return chosen
+
+
+def _abs(p: str | Path | None) -> Path | None:
+    return Path(p) if p is not None else None
+
+
+class Graphrec:
+    """A transferability graph in a database: ingest, inspect and query it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- life cycle
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Graphrec:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        return self.store.location
+
+    # -- writing
+    def ingest(self, path: str | Path | ZooData | None = None, *, progress: bool = False,
+               **options: Any) -> IngestSummary:
+        """Validate the input in full, then write it; see `load` for the options."""
+        zoo = path if isinstance(path, ZooData) else load(path, **options)
+        return _write(self.store, zoo, progress=progress)
+
+    # -- reading
+    def query(self, name: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
+        """Run a named query from `cypher/` (e.g. "top-models") with checked parameters."""
+        q = queries.get(name)
+        return self.store.run(q.text, q.bind({**(params or {}), **kw}))
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Node counts by label and relationship counts by type."""
+        nodes = {r["label"]: r["count"] for r in self.query("admin/node-counts")}
+        rels = {r["type"]: r["count"] for r in self.query("admin/relationship-counts")}
+        return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}
+
+    def dump(self) -> dict[str, list]:
+        """Every node and relationship, sorted: a full, comparable picture of the graph."""
+        import json
+
+        def key(row: Row) -> str:
+            return json.dumps(row, sort_keys=True, default=str)
+
+        nodes = sorted(self.query("admin/dump-nodes"), key=key)
+        rels = sorted(self.query("admin/dump-relationships"), key=key)
+        return {"nodes": nodes, "relationships": rels}
+
+
+def open(db: str | Target | None = None) -> Graphrec:  # noqa: A001 - the natural name
+    """Open the database `db` (a folder, a redis:// or bolt:// address, or None for the
+    embedded default under GRAPHREC_HOME)."""
+    return Graphrec(connect(db))

@@ -1,0 +1,317 @@
+"""The `graphrec` command: a thin layer over the Python API (`graphrec.api`).
+
+Tables for people, `--json` for scripts, progress bars on stderr for long work. Errors print
+what went wrong, where, and how to fix it; exit code 2 means "fix the input", 1 "something
+else failed".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, queries
+from .api import Graphrec, resolve_spec
+from .api import open as open_graph
+from .errors import GraphrecError, UsageError, ValidationError
+from .loaders import build, builtin_specs
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn graphrec errors into a message and an exit code (JSON too, under --json)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GraphrecError as exc:
+            if kwargs.get("as_json"):
+                payload: dict[str, Any] = {"error": str(exc).split("\n", 1)[0]}
+                if isinstance(exc, ValidationError):
+                    payload["problems"] = [p.as_dict() for p in exc.problems]
+                else:
+                    payload["error"] = str(exc)
+                _emit_json(payload)
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; batches already written are committed, run the command "
+                       "again to finish", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+class Context:
+    """Lazily opened database shared by one command."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+
+    def open(self) -> Graphrec:
+        return open_graph(self.db)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A plain aligned table; floats with 4 decimals, lists joined."""
+    if not rows:
+        return "(no rows)"
+    cols = list(columns or rows[0].keys())
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        if isinstance(v, list):
+            text = ", ".join(map(str, v))
+            return text if len(text) <= 60 else text[:57] + "..."
+        if isinstance(v, dict):
+            return json.dumps(v, ensure_ascii=False, default=str)
+        return "" if v is None else str(v)
+
+    body = [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(b[i]) for b in body)) for i, c in enumerate(cols)]
+    numeric = [all(isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool)
+                   for r in rows if r.get(c) is not None) for c in cols]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+
+    out = [line(cols), line(["-" * w for w in widths])]
+    out += [line(b) for b in body]
+    return "\n".join(out)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="GRAPHREC_DB", metavar="URI",
+              help="Database: a folder (embedded FalkorDB, the default under GRAPHREC_HOME), "
+                   "redis://HOST:PORT[/GRAPH] (a FalkorDB server) or bolt://HOST:7687 / "
+                   "neo4j://HOST:7687 (Neo4j 5; credentials from NEO4J_USER/NEO4J_PASSWORD). "
+                   "Also read from GRAPHREC_DB.")
+@click.version_option(__version__, prog_name="graphrec")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """graphrec: choose the pre-trained model to fine-tune for a new dataset.
+
+    A model zoo's fine-tuning history lives in a graph database; graphrec ingests it,
+    learns from it, and recommends models.
+    """
+    ctx.obj = Context(db)
+
+
+# -- ingest ---------------------------------------------------------------------------------
+
+def _loader_help() -> str:
+    try:
+        names = ", ".join(builtin_specs())
+    except FileNotFoundError:  # pragma: no cover - broken installation
+        names = "?"
+    return f"A built-in loader for PATH (a folder): {names}."
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--loader", metavar="NAME", help=_loader_help())
+@click.option("--spec", type=click.Path(path_type=Path), metavar="FILE",
+              help="Your own loader spec (TOML); PATH, if given, is the folder its files are in.")
+@click.option("--models", type=click.Path(path_type=Path), metavar="CSV",
+              help="Model metadata, keyed by `name` (or as the spec says).")
+@click.option("--datasets", type=click.Path(path_type=Path), metavar="CSV",
+              help="Dataset metadata, keyed by `name` (or as the spec says).")
+@click.option("--accuracy-unit", type=click.Choice(["fraction", "percent"]),
+              help="How the records give accuracy (default: as the loader says, usually "
+                   "fraction). Stored as a fraction in [0, 1].")
+@click.option("--dry-run", is_flag=True, help="Validate the input and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_ctx
+@handle_errors
+def ingest(obj: Context, path: Path | None, loader: str | None, spec: Path | None,
+           models: Path | None, datasets: Path | None, accuracy_unit: str | None,
+           dry_run: bool, as_json: bool) -> None:
+    """Put models, datasets and observed transferability into the graph.
+
+    \b
+      graphrec ingest records.csv --models models.csv --datasets datasets.csv
+      graphrec ingest --loader domainnet path/to/domainnet
+      graphrec ingest --spec my_zoo.toml [FOLDER]
+
+    Every file is validated in full first: if anything is wrong, every problem is listed
+    (file, row, column, reason), the exit code is 2 and the graph is left exactly as it was.
+    Ingesting the same files again changes nothing.
+    """
+    chosen = resolve_spec(path, loader=loader, spec=spec, models=models, datasets=datasets,
+                          accuracy_unit=accuracy_unit)
+    zoo = build(chosen)
+    if dry_run:
+        result = {"valid": True, "loader": chosen.name, "models": len(zoo.models),
+                  "datasets": len(zoo.datasets), "record_rows": zoo.record_rows,
+                  "pairs": len(zoo.transfers), "scores": len(zoo.scores)}
+        if as_json:
+            _emit_json(result)
+        else:
+            click.echo(f"valid: {zoo.record_rows} record rows ({len(zoo.transfers)} pairs), "
+                       f"{len(zoo.models)} model and {len(zoo.datasets)} dataset metadata "
+                       f"rows, {len(zoo.scores)} scores; nothing written (--dry-run)")
+        return
+    with obj.open() as g:
+        summary = g.ingest(zoo, progress=not as_json and sys.stderr.isatty())
+        location = g.location
+    if as_json:
+        _emit_json({"database": location, "loader": chosen.name, **summary.as_dict()})
+        return
+    rows = [{"kind": kind, "created": c.created, "updated": c.updated,
+             "unchanged": c.unchanged}
+            for kind, c in (("models", summary.models), ("datasets", summary.datasets),
+                            ("observed edges", summary.transfers), ("scores", summary.scores))
+            if c.total]
+    click.echo(format_table(rows))
+    rate = summary.as_dict()["edges_per_second"]
+    click.echo(f"\n{'wrote' if summary.changed else 'nothing changed in'} {location} in "
+               f"{summary.seconds:.2f} s" + (f" ({rate:,.0f} edges/s)" if rate else ""))
+
+
+# -- stats and query ------------------------------------------------------------------------
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_ctx
+@handle_errors
+def stats(obj: Context, as_json: bool) -> None:
+    """Node counts by label and relationship counts by type."""
+    with obj.open() as g:
+        counts = g.stats()
+        location = g.location
+    if as_json:
+        _emit_json(counts)
+        return
+    click.echo(f"database: {location}\n")
+    click.echo(format_table([{"label": k, "nodes": v} for k, v in counts["nodes"].items()]))
+    click.echo()
+    click.echo(format_table([{"type": k, "relationships": v}
+                             for k, v in counts["relationships"].items()]))
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param takes KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="A query parameter; repeat for several.")
+@click.option("--list", "list_", is_flag=True, help="List the queries and their parameters.")
+@click.option("--show", is_flag=True, help="Print the query's Cypher instead of running it.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
+@pass_ctx
+@handle_errors
+def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, show: bool,
+          as_json: bool) -> None:
+    """Run a named Cypher query from cypher/queries (the same files work in Neo4j Browser).
+
+    \b
+      graphrec query --list
+      graphrec query top-models --param dataset=task1_painting_10 --param k=3
+    """
+    if list_ or name is None:
+        found = queries.user_queries()
+        if as_json:
+            _emit_json([{"name": n, "description": q.description,
+                         "params": [{"name": p.name, "type": p.type, "required": p.required,
+                                     "default": p.default, "doc": p.doc} for p in q.params]}
+                        for n, q in found.items()])
+            return
+        click.echo(format_table([{"query": n, "parameters": q.signature(),
+                                  "answers": q.description} for n, q in found.items()]))
+        return
+    q = queries.get(name)
+    bound = q.bind(_parse_params(params))
+    if show:
+        click.echo(q.text.rstrip())
+        return
+    with obj.open() as g:
+        rows = g.store.run(q.text, bound)
+    if as_json:
+        _emit_json(rows)
+    else:
+        click.echo(format_table(rows))
+
+
+# -- synth and info -------------------------------------------------------------------------
+
+@main.command()
+@click.option("--models", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--datasets", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--density", type=click.FloatRange(min=0, max=1, min_open=True), default=0.3,
+              show_default=True, help="Fraction of model x dataset pairs observed.")
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Records per observed pair (repeated fine-tuning runs).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="DIR",
+              help="Folder for records.csv, models.csv and datasets.csv.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handle_errors
+def synth(models: int, datasets: int, density: float, runs: int, seed: int, out: Path,
+          as_json: bool) -> None:
+    """Generate a synthetic model zoo in the generic records format.
+
+    Families share behaviour, datasets have domains and overlapping label sets, and
+    accuracies follow the metadata plus noise, so there is structure to learn.
+    """
+    from .synth import generate_zoo
+
+    try:
+        summary = generate_zoo(models, datasets, density, seed, out, runs=runs,
+                               progress=not as_json and sys.stderr.isatty())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror}") from None
+    if as_json:
+        _emit_json({"models": summary.models, "datasets": summary.datasets,
+                    "records": summary.records,
+                    "files": {k: str(v) for k, v in summary.files.items()}})
+        return
+    click.echo(f"wrote {summary.records} records for {summary.models} models x "
+               f"{summary.datasets} datasets to {summary.out_dir}\n"
+               f"ingest with: graphrec ingest {summary.files['records']} "
+               f"--models {summary.files['models']} --datasets {summary.files['datasets']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+@handle_errors
+def info(obj: Context, as_json: bool) -> None:
+    """Which database graphrec uses, and how much of the matrix is observed."""
+    with obj.open() as g:
+        data = {"database": g.location, "backend": g.store.backend,
+                **g.query("coverage-summary")[0]}
+    if as_json:
+        _emit_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key:>10}: {value:.4f}" if isinstance(value, float)
+                       else f"{key:>10}: {value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,91 @@
+"""Where graphrec keeps its data, and which database a command talks to.
+
+Resolution order for the database: the `--db` option, then `GRAPHREC_DB`, then the embedded
+FalkorDB under `GRAPHREC_HOME` (or the platform's user data folder).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .errors import UsageError
+
+EMBEDDED_SCHEMES = ("embedded", "file")
+FALKORDB_SCHEMES = ("redis", "rediss", "unix", "falkor", "falkordb", "falkors")
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+DEFAULT_GRAPH = "graphrec"
+
+
+def default_home() -> Path:
+    """`$GRAPHREC_HOME`, else the user data folder (e.g. ~/.local/share/graphrec)."""
+    env = os.environ.get("GRAPHREC_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("graphrec", appauthor=False)).resolve()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed database address. `password` is kept out of repr so it is never printed."""
+
+    kind: str  # "embedded" | "falkordb" | "neo4j"
+    uri: str = ""
+    path: Path | None = None
+    graph: str = DEFAULT_GRAPH
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+
+    @property
+    def safe_uri(self) -> str:
+        """The address without credentials."""
+        if self.kind == "embedded":
+            return f"embedded://{self.path}"
+        parts = urlsplit(self.uri)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return f"{parts.scheme}://{host}{parts.path}"
+
+
+def resolve(db: str | None = None) -> Target:
+    """Parse `db` (or `GRAPHREC_DB`) into a `Target`; no value means the embedded default."""
+    raw = db if db is not None else os.environ.get("GRAPHREC_DB")
+    if not raw:
+        return Target(kind="embedded", path=default_home())
+    raw = raw.strip()
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if not scheme or len(scheme) == 1:  # a plain path, or a Windows drive letter
+        return Target(kind="embedded", path=Path(raw).expanduser().resolve())
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if scheme in EMBEDDED_SCHEMES:
+        path = unquote(parts.netloc + parts.path)
+        if not path:
+            raise UsageError(f"{scheme}:// needs a folder, e.g. embedded:///home/me/graphrec-db")
+        return Target(kind="embedded", path=Path(path).expanduser().resolve())
+    if scheme in FALKORDB_SCHEMES:
+        graph = query.get("graph") or (parts.path.strip("/") if scheme != "unix" else "")
+        return Target(
+            kind="falkordb", uri=raw, graph=graph or DEFAULT_GRAPH,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else query.get("password"),
+        )
+    if scheme in NEO4J_SCHEMES:
+        user = unquote(parts.username) if parts.username else os.environ.get("NEO4J_USER")
+        password = (unquote(parts.password) if parts.password
+                    else os.environ.get("NEO4J_PASSWORD"))
+        return Target(
+            kind="neo4j", uri=raw, user=user or "neo4j", password=password,
+            database=query.get("database") or os.environ.get("NEO4J_DATABASE"),
+        )
+    raise UsageError(
+        f"unknown database address scheme {scheme!r} in --db/GRAPHREC_DB. Use a folder path "
+        "(embedded FalkorDB), redis://host:port (a FalkorDB server) or bolt://host:7687 / "
+        "neo4j://host:7687 (Neo4j 5)."
+    )

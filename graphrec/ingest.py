@@ -1,0 +1,224 @@
+"""Write validated zoo data into the graph: batched, parameterised, idempotent.
+
+Each batch is one Cypher statement (`cypher/ingest/*.cypher`), so it commits atomically on
+both backends. Before writing, graphrec reads what is stored and skips rows that would not
+change anything: a second ingest of the same files writes nothing and reports it, and an
+ingest cut short (a crash, a killed server) converges when it is run again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import queries
+from .loaders.build import Entity, ZooData
+from .store import Store
+
+NODE_BATCH = 2000
+EDGE_BATCH = 5000
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did, per kind of thing written."""
+
+    models: Counts = field(default_factory=Counts)
+    datasets: Counts = field(default_factory=Counts)
+    transfers: Counts = field(default_factory=Counts)
+    scores: Counts = field(default_factory=Counts)
+    record_rows: int = 0
+    seconds: float = 0.0
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in
+                   (self.models, self.datasets, self.transfers, self.scores))
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        edges = self.transfers.total + self.scores.total
+        out["edges_per_second"] = edges / self.seconds if self.seconds > 0 else None
+        return out
+
+
+def same(stored: Any, new: Any) -> bool:
+    """Equality that tolerates FalkorDB returning doubles with 15 significant digits."""
+    if isinstance(new, list):
+        return (isinstance(stored, list) and len(stored) == len(new)
+                and all(same(a, b) for a, b in zip(stored, new, strict=True)))
+    if isinstance(new, float) and type(stored) in (int, float):
+        return math.isclose(stored, new, rel_tol=1e-13, abs_tol=0.0)
+    return type(stored) is type(new) and stored == new
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def ingest(store: Store, zoo: ZooData, *, progress: bool = False) -> IngestSummary:
+    """Write `zoo` into `store`; return created / updated / unchanged counts."""
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    summary = IngestSummary(record_rows=zoo.record_rows, sources=dict(zoo.sources))
+    models = _with_references(zoo.models, (m for m, _ in zoo.transfers),
+                              (m for m, _, _ in zoo.scores))
+    datasets = _with_references(zoo.datasets, (d for _, d in zoo.transfers),
+                                (d for _, d, _ in zoo.scores))
+    total = len(models) + len(datasets) + len(zoo.transfers) + len(zoo.scores)
+    bar = tqdm(total=total, unit="row", desc="ingest", disable=not progress, leave=False)
+    try:
+        _entities(store, "Model", models, summary.models, bar)
+        _entities(store, "Dataset", datasets, summary.datasets, bar)
+        had_edges = store.run(queries.get("ingest/count-observed").text)[0]["edges"] > 0
+        _transfers(store, zoo, summary.transfers, bar, had_edges)
+        _scores(store, zoo, summary.scores, bar, had_edges)
+    finally:
+        bar.close()
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _with_references(meta: dict[str, Entity], *refs: Iterable[str]) -> dict[str, dict]:
+    """Metadata props by name, plus bare names that only records mention (props None)."""
+    out: dict[str, dict | None] = {name: e.props for name, e in meta.items()}
+    for it in refs:
+        for name in it:
+            if name not in out:
+                out[name] = None
+    return out  # type: ignore[return-value]
+
+
+_LINKS = {
+    "Model": (("family", "family", False), ("pretrain_dataset", "pretrain_dataset", False)),
+    "Dataset": (("domain", "domain", False), ("labels", "labels", True)),
+}
+
+
+def _entities(store: Store, label: str, items: dict[str, dict | None], counts: Counts,
+              bar) -> None:
+    kind = "models" if label == "Model" else "datasets"
+    read = queries.get(f"ingest/read-{kind}").text
+    write = queries.get(f"ingest/upsert-{kind}").text
+    for names in _batches(sorted(items), NODE_BATCH):
+        stored = {r["name"]: r["props"] for r in store.run(read, {"names": names})}
+        rows = []
+        for name in names:
+            new = items[name]
+            old = stored.get(name)
+            if old is None:
+                counts.created += 1
+            elif new is None or all(same(old.get(k), v) for k, v in new.items()):
+                counts.unchanged += 1
+                continue
+            else:
+                counts.updated += 1
+            merged = {**(old or {}), **(new or {})}
+            merged.pop("name", None)
+            row: dict[str, Any] = {"name": name, "props": {k: v for k, v in (new or {}).items()
+                                                             if k != "name"}}
+            for key, prop, is_list in _LINKS[label]:
+                value = merged.get(prop)
+                if value is None or value == "" or value == []:
+                    row[key] = []
+                else:
+                    row[key] = [str(v) for v in value] if is_list else [str(value)]
+            rows.append(row)
+        if rows:
+            store.run(write, {"rows": rows}, write=True)
+        bar.update(len(names))
+
+
+def _by_dataset(keys: Iterable[tuple]) -> list[tuple]:
+    return sorted(keys, key=lambda k: (k[1], k[0], *k[2:]))
+
+
+def _dataset_batches(keys: list[tuple], size: int) -> Iterator[list[tuple]]:
+    """Batches of about `size` keys that never split one dataset's keys across batches."""
+    batch: list[tuple] = []
+    for key in keys:
+        if len(batch) >= size and batch[-1][1] != key[1]:
+            yield batch
+            batch = []
+        batch.append(key)
+    if batch:
+        yield batch
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _transfers(store: Store, zoo: ZooData, counts: Counts, bar, had_edges: bool) -> None:
+    read = queries.get("ingest/read-transfers").text
+    write = queries.get("ingest/upsert-transfers").text
+    now = _now()
+    for batch in _dataset_batches(_by_dataset(zoo.transfers), EDGE_BATCH):
+        stored: dict[tuple[str, str], dict] = {}
+        if had_edges:
+            datasets = sorted({d for _, d in batch})
+            stored = {(r["model"], r["dataset"]): r["props"]
+                      for r in store.run(read, {"datasets": datasets})}
+        rows = []
+        for pair in batch:
+            props = zoo.transfer_props(pair)
+            old = stored.get(pair)
+            if old is not None:
+                old = {k: v for k, v in old.items() if k != "updated_at"}
+                if old.keys() == props.keys() and all(same(old[k], v) for k, v in
+                                                      props.items()):
+                    counts.unchanged += 1
+                    continue
+                counts.updated += 1
+            else:
+                counts.created += 1
+            props["updated_at"] = now
+            rows.append({"model": pair[0], "dataset": pair[1], "props": props})
+        if rows:
+            store.run(write, {"rows": rows}, write=True)
+        bar.update(len(batch))
+
+
+def _scores(store: Store, zoo: ZooData, counts: Counts, bar, had_edges: bool) -> None:
+    if not zoo.scores:
+        return
+    read = queries.get("ingest/read-scores").text
+    write = queries.get("ingest/upsert-scores").text
+    for batch in _dataset_batches(_by_dataset(zoo.scores), EDGE_BATCH):
+        stored: dict[tuple[str, str, str], Any] = {}
+        if had_edges:
+            datasets = sorted({k[1] for k in batch})
+            stored = {(r["model"], r["dataset"], r["metric"]): r["value"]
+                      for r in store.run(read, {"datasets": datasets})}
+        rows = []
+        for key in batch:
+            value = zoo.scores[key]
+            if key in stored:
+                if same(stored[key], value):
+                    counts.unchanged += 1
+                    continue
+                counts.updated += 1
+            else:
+                counts.created += 1
+            rows.append({"model": key[0], "dataset": key[1], "metric": key[2], "value": value})
+        if rows:
+            store.run(write, {"rows": rows}, write=True)
+        bar.update(len(batch))

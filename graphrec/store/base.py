@@ -1,0 +1,68 @@
+"""The one interface every storage backend implements.
+
+Everything above the store speaks Cypher text (from `cypher/`) plus a parameter map, and gets
+back plain Python rows: dicts of str, int, float, bool, None, lists and dicts. Backend types
+(nodes, records, OrderedDicts) never leak upward, so the same code runs on FalkorDB and Neo4j.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+Row = dict[str, Any]
+
+#: Labels whose `name` must be unique, and the property that identifies them.
+UNIQUE_KEYS: dict[str, str] = {
+    "Model": "name",
+    "Dataset": "name",
+    "Family": "name",
+    "PretrainDataset": "name",
+    "Domain": "name",
+    "Label": "name",
+}
+
+
+class Store(ABC):
+    """A graph database session.
+
+    Use as a context manager, or call `close()`; closing the embedded store releases the
+    private server (stopping it when no other graphrec process still uses it).
+    """
+
+    #: "falkordb" or "neo4j": only schema statements may differ between them.
+    backend: str = ""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data lives, safe to print: never contains credentials."""
+
+    @abstractmethod
+    def run(self, query: str, params: Mapping[str, Any] | None = None, *,
+            write: bool = False) -> list[Row]:
+        """Run one Cypher statement atomically and return its rows."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create the uniqueness constraints / indexes of `UNIQUE_KEYS` if missing."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections (and the embedded server, where there is one)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def plain(value: Any) -> Any:
+    """Turn backend containers into plain dicts and lists, recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,140 @@
+"""FalkorDB backend: a server by address, or the embedded one under the data folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import Target
+from ..errors import StoreError
+from .base import UNIQUE_KEYS, Row, Store, plain
+from .embedded import EmbeddedServer
+
+
+class FalkorStore(Store):
+    """Talks to one FalkorDB graph (a Redis key) through the official `falkordb` client."""
+
+    backend = "falkordb"
+
+    def __init__(self, target: Target) -> None:
+        import redis
+        from falkordb import FalkorDB
+
+        self._target = target
+        self._server: EmbeddedServer | None = None
+        try:
+            if target.kind == "embedded":
+                assert target.path is not None
+                self._server = EmbeddedServer(target.path)
+                socket, password = self._server.acquire()
+                self._db = FalkorDB(unix_socket_path=socket, password=password)
+            else:
+                self._db = FalkorDB.from_url(_client_url(target))
+            self._db.connection.ping()
+        except redis.exceptions.AuthenticationError as exc:
+            self.close()
+            raise StoreError(f"FalkorDB at {target.safe_uri} refused the password") from exc
+        except (redis.exceptions.RedisError, OSError) as exc:
+            self.close()
+            raise StoreError(f"cannot reach FalkorDB at {target.safe_uri}: {exc}") from exc
+        self._graph = self._db.select_graph(target.graph)
+
+    @property
+    def location(self) -> str:
+        return self._target.safe_uri
+
+    @property
+    def server_pid(self) -> int | None:
+        """The embedded server's process id (None for a remote server)."""
+        return self._server.pid if self._server else None
+
+    def run(self, query: str, params: Mapping[str, Any] | None = None, *,
+            write: bool = False) -> list[Row]:
+        import redis
+
+        try:
+            if write:
+                result = self._graph.query(query, dict(params or {}))
+            else:
+                result = self._graph.ro_query(query, dict(params or {}))
+        except redis.exceptions.ResponseError as exc:
+            if "empty key" in str(exc).lower() or "invalid graph operation on empty key" in str(
+                exc
+            ).lower():
+                return []  # the graph does not exist yet: nothing to read
+            raise StoreError(f"FalkorDB rejected the query: {exc}") from exc
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise StoreError(
+                f"lost the connection to FalkorDB at {self.location} ({exc}). Writes that "
+                "completed are safe; run the command again to finish."
+            ) from exc
+        header = [col[1] if isinstance(col, list | tuple) else col for col in result.header]
+        return [{str(h): plain(v) for h, v in zip(header, row, strict=True)}
+                for row in result.result_set]
+
+    def ensure_schema(self) -> None:
+        existing = {(row["label"], tuple(row["properties"]))
+                    for row in self.run("CALL db.indexes() YIELD label, properties "
+                                        "RETURN label, properties")}
+        constraints = {(row["label"], tuple(row["properties"]))
+                       for row in self.run("CALL db.constraints() YIELD label, properties "
+                                           "RETURN label, properties")}
+        created = False
+        for label, key in UNIQUE_KEYS.items():
+            if (label, (key,)) not in existing:
+                # Labels cannot be parameters; they come from UNIQUE_KEYS, never from input.
+                self.run(f"CREATE INDEX FOR (n:{label}) ON (n.{key})", write=True)
+            if (label, (key,)) not in constraints:
+                self._db.connection.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self._target.graph, "UNIQUE", "NODE", label,
+                    "PROPERTIES", "1", key)
+                created = True
+        if created and self._server is not None:
+            # FalkorDB logs GRAPH.CONSTRAINT twice in the append-only file, and the replayed
+            # duplicate fails loudly after a crash. Folding the log into a snapshot now
+            # keeps schema commands out of every later replay.
+            self._compact_log()
+
+    def _compact_log(self) -> None:
+        import time
+
+        conn = self._db.connection
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+                r["status"] != "OPERATIONAL" for r in self.run("CALL db.constraints()")):
+            time.sleep(0.02)  # constraints build in the background, then log themselves
+        conn.bgrewriteaof()
+        while time.monotonic() < deadline:
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get(
+                    "aof_rewrite_scheduled"):
+                return
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            try:
+                db.connection.close()
+            except Exception:  # noqa: BLE001 - closing must not mask the real error
+                pass
+            self._db = None
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.release()
+
+
+def _client_url(target: Target) -> str:
+    """Rewrite the user's address into one the redis client understands."""
+    uri = target.uri
+    for alias, real in (("falkors://", "rediss://"), ("falkordb://", "redis://"),
+                        ("falkor://", "redis://")):
+        if uri.startswith(alias):
+            uri = real + uri[len(alias):]
+    # The path names the graph for us, but a database number for redis-py: drop it.
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme != "unix":
+        parts = parts._replace(path="", query="")
+    return urlunsplit(parts)

@@ -1,0 +1,83 @@
+"""Neo4j 5 backend through the official `neo4j` driver.
+
+Kept deliberately thin: the Cypher is the same as on FalkorDB; only schema statements and
+connection handling live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import Target
+from ..errors import StoreError
+from .base import UNIQUE_KEYS, Row, Store, plain
+
+
+class Neo4jStore(Store):
+    backend = "neo4j"
+
+    def __init__(self, target: Target) -> None:
+        import neo4j
+        from neo4j import exceptions as nx
+
+        self._target = target
+        auth = (target.user or "neo4j", target.password) if target.password else None
+        try:
+            self._driver = neo4j.GraphDatabase.driver(_strip_credentials(target.uri), auth=auth)
+            self._driver.verify_connectivity()
+        except nx.AuthError as exc:
+            raise StoreError(
+                f"Neo4j at {target.safe_uri} refused the credentials; set NEO4J_USER and "
+                "NEO4J_PASSWORD (or put them in the URI)"
+            ) from exc
+        except (nx.Neo4jError, nx.DriverError, OSError, ValueError) as exc:
+            raise StoreError(f"cannot reach Neo4j at {target.safe_uri}: {exc}") from exc
+
+    @property
+    def location(self) -> str:
+        return self._target.safe_uri
+
+    def run(self, query: str, params: Mapping[str, Any] | None = None, *,
+            write: bool = False) -> list[Row]:
+        import neo4j
+        from neo4j import exceptions as nx
+
+        try:
+            records, _, keys = self._driver.execute_query(
+                query, dict(params or {}), database_=self._target.database,
+                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+            )
+        except nx.Neo4jError as exc:
+            raise StoreError(f"Neo4j rejected the query: {exc.message}") from exc
+        except (nx.DriverError, OSError) as exc:
+            raise StoreError(
+                f"lost the connection to Neo4j at {self.location} ({exc}). Writes that "
+                "completed are safe; run the command again to finish."
+            ) from exc
+        return [{k: plain(record[k]) for k in keys} for record in records]
+
+    def ensure_schema(self) -> None:
+        for label, key in UNIQUE_KEYS.items():
+            # Labels cannot be parameters; they come from UNIQUE_KEYS, never from input.
+            self.run(
+                f"CREATE CONSTRAINT graphrec_{label.lower()}_{key} IF NOT EXISTS "
+                f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
+                write=True,
+            )
+
+    def close(self) -> None:
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            driver.close()
+            self._driver = None
+
+
+def _strip_credentials(uri: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc, query=""))
