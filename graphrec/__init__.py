@@ -4,5 +4,14 @@ from .api import Graphrec, load, open
 from .errors import GraphrecError, Problem, StoreError, UsageError, ValidationError
 
 __version__ = "0.1.0"
-__all__ = ["GraphrecError", "Graphrec", "Problem", "StoreError", "UsageError",
-           "ValidationError", "__version__", "load", "open"]
+__all__ = [
+           "Graphrec",
+           "GraphrecError",
+           "Problem",
+           "StoreError",
+           "UsageError",
+           "ValidationError",
+           "__version__",
+           "load",
+           "open",
+]

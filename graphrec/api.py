@@ -126,7 +126,7 @@ class Graphrec:
         return {"nodes": nodes, "relationships": rels}
 
 
-def open(db: str | Target | None = None) -> Graphrec:  # noqa: A001 - the natural name
+def open(db: str | Target | None = None) -> Graphrec:
     """Open the database `db` (a folder, a redis:// or bolt:// address, or None for the
     embedded default under GRAPHREC_HOME)."""
     return Graphrec(connect(db))

@@ -36,12 +36,10 @@ def handle_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except GraphrecError as exc:
             if kwargs.get("as_json"):
-                payload: dict[str, Any] = {"error": str(exc).split("\n", 1)[0]}
-                if isinstance(exc, ValidationError):
-                    payload["problems"] = [p.as_dict() for p in exc.problems]
-                else:
-                    payload["error"] = str(exc)
-                _emit_json(payload)
+                # One shape for every error: a message, and the located problems (if any).
+                problems = exc.problems if isinstance(exc, ValidationError) else []
+                _emit_json({"error": str(exc).split("\n", 1)[0] if problems else str(exc),
+                            "problems": [p.as_dict() for p in problems]})
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -163,8 +161,8 @@ def ingest(obj: Context, path: Path | None, loader: str | None, spec: Path | Non
             _emit_json(result)
         else:
             click.echo(f"valid: {zoo.record_rows} record rows ({len(zoo.transfers)} pairs), "
-                       f"{len(zoo.models)} model and {len(zoo.datasets)} dataset metadata "
-                       f"rows, {len(zoo.scores)} scores; nothing written (--dry-run)")
+                       f"metadata for {len(zoo.models)} models and {len(zoo.datasets)} "
+                       f"datasets, {len(zoo.scores)} scores; nothing written (--dry-run)")
         return
     with obj.open() as g:
         summary = g.ingest(zoo, progress=not as_json and sys.stderr.isatty())

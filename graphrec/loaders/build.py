@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
@@ -17,6 +16,9 @@ from .csvfile import Table, describe_bad_number, parse_number, read_table, requi
 from .spec import EntitySpec, LoaderSpec, TableSpec
 
 _INT = re.compile(r"[+-]?\d+")
+#: Edge properties graphrec computes; a records column of the same name is kept as NAME_raw.
+EDGE_KEYS = frozenset({"accuracy", "runs", "accuracy_std", "accuracy_min", "accuracy_max",
+                       "source", "updated_at"})
 
 
 @dataclass
@@ -40,6 +42,8 @@ class ZooData:
     scores: dict[tuple[str, str, str], float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # role -> file name
     record_rows: int = 0
+    # ("model" | "dataset", name) -> (file, line) of the first record or score naming it
+    first_seen: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
 
     def transfer_props(self, pair: tuple[str, str]) -> dict[str, Any]:
         """The TRANSFERS_TO properties of a pair: runs aggregate deterministically."""
@@ -90,12 +94,10 @@ def build(spec: LoaderSpec) -> ZooData:
     if spec.records is None and spec.models is None and spec.datasets is None and not spec.scores:
         problems.append(Problem(str(spec.source), "the loader names no files to ingest"))
         raise ValidationError(problems)
-    for part in (spec.models, spec.datasets, spec.records, *spec.scores):
-        if part is not None and part.file is None and part.kind != "scores":
-            if part.kind == "records":
-                problems.append(Problem(str(spec.source), "no records file given: pass the "
-                                        "CSV of observed accuracies (or set records.file)"))
-            # a metadata section without a file is optional: skipped
+    # A metadata section without a file is optional; a records section needs one.
+    if spec.records is not None and spec.records.file is None:
+        problems.append(Problem(str(spec.source), "no records file given: pass the CSV of "
+                                "observed accuracies (or set records.file in the spec)"))
     records_table = _read(spec.records, spec, problems, "records")
     model_table = _read(spec.models, spec, problems, "models metadata")
     dataset_table = _read(spec.datasets, spec, problems, "datasets metadata")
@@ -105,19 +107,29 @@ def build(spec: LoaderSpec) -> ZooData:
     if records_table is not None and spec.records is not None:
         zoo.sources["records"] = records_table.path.name
         matrix_columns = _records(zoo, spec.records, records_table, problems)
+    metadata_ok = True
     if model_table is not None and spec.models is not None:
         zoo.sources["models"] = model_table.path.name
+        before = len(problems)
         _entities(zoo.models, spec.models, model_table, problems, None)
+        metadata_ok = len(problems) == before
+    elif spec.models is not None and spec.models.file is not None:
+        metadata_ok = False  # unreadable: its problems are reported already
     if dataset_table is not None and spec.datasets is not None:
         zoo.sources["datasets"] = dataset_table.path.name
-        positional = None
-        if spec.datasets.join == "position":
-            positional = matrix_columns if matrix_columns is not None else []
+        # Joined by position, dataset names come from the matrix; when the matrix could
+        # not be read, the rows are still checked under their own names.
+        positional = matrix_columns if spec.datasets.join == "position" else None
+        before = len(problems)
         _entities(zoo.datasets, spec.datasets, dataset_table, problems, positional)
+        metadata_ok = metadata_ok and len(problems) == before and (
+            spec.datasets.join != "position" or matrix_columns is not None)
+    elif spec.datasets is not None and spec.datasets.file is not None:
+        metadata_ok = False
     for s, table in zip(spec.scores, score_tables, strict=True):
         if table is not None:
             _scores(zoo, s, table, problems)
-    if not problems:
+    if metadata_ok:
         _check_references(zoo, spec, problems)
     if problems:
         raise ValidationError(problems)
@@ -159,9 +171,15 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
     """Fill zoo.transfers; for a matrix, return its dataset/model columns in order."""
     names: dict[str, str] = {}  # interning: one string object per distinct name
 
-    def add(model: str, dataset: str, value: float, extra: dict[str, Any]) -> None:
+    def add(model: str, dataset: str, value: float, extra: dict[str, Any], line: int) -> None:
         key = (names.setdefault(model, model), names.setdefault(dataset, dataset))
-        zoo.transfers.setdefault(key, []).append((value, extra))
+        runs = zoo.transfers.get(key)
+        if runs is None:
+            zoo.transfers[key] = [(value, extra)]
+            zoo.first_seen.setdefault(("model", model), (table.label, line))
+            zoo.first_seen.setdefault(("dataset", dataset), (table.label, line))
+        else:
+            runs.append((value, extra))
         zoo.record_rows += 1
 
     if spec.layout == "long":
@@ -174,7 +192,8 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
         if not spec.keep_other_columns:
             extras = []
         kinds = {i: _infer([r[i] for r in table.rows]) for i, _ in extras}
-        keys = {i: snake(h) for i, h in extras}
+        # Extra columns never overwrite what graphrec computes for the edge.
+        keys = {i: snake(h) + ("_raw" if snake(h) in EDGE_KEYS else "") for i, h in extras}
         for row, line in zip(table.rows, table.lines, strict=True):
             model, dataset = row[mi], row[di]
             ok = _name(model, table, line, spec.model, "model", problems)
@@ -182,9 +201,9 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
             value = _value(row[vi], table, line, spec.value, problems, spec.unit)
             if ok and value is not None:
                 extra = {keys[i]: _cast(row[i], kinds[i]) for i, _ in extras if row[i] != ""}
-                add(model, dataset, value, extra)
+                add(model, dataset, value, extra, line)
         return None
-    return _matrix(table, spec, problems, lambda m, d, v, line, col: add(m, d, v, {}),
+    return _matrix(table, spec, problems, lambda m, d, v, line, col: add(m, d, v, {}, line),
                    spec.unit)
 
 
@@ -193,14 +212,12 @@ def _matrix(table: Table, spec: TableSpec, problems: list[Problem], emit,
     """Walk a models x datasets (or datasets x models) matrix; empty cells are unobserved."""
     col_names = table.header[1:]
     ok = True
-    seen: set[str] = set()
     for i, name in enumerate(col_names):
         if not name:
             problems.append(Problem(table.label, f"column {i + 2} has no name in the header; "
                                     f"each column must name a "
                                     f"{'dataset' if spec.rows == 'models' else 'model'}", 1))
             ok = False
-        seen.add(name)
     row_seen: dict[str, int] = {}
     for row, line in zip(table.rows, table.lines, strict=True):
         name = row[0]
@@ -235,6 +252,8 @@ def _scores(zoo: ZooData, spec: TableSpec, table: Table, problems: list[Problem]
             problems.append(Problem(table.label, f"a second, different {metric} score for "
                                     f"{model!r} on {dataset!r}", line, col))
         zoo.scores[key] = value
+        zoo.first_seen.setdefault(("model", model), (table.label, line))
+        zoo.first_seen.setdefault(("dataset", dataset), (table.label, line))
 
     if spec.layout == "matrix":
         assert spec.metric is not None
@@ -317,7 +336,7 @@ def _entities(out: dict[str, Entity], spec: EntitySpec, table: Table, problems: 
                     continue
                 taken.add(key)
                 extras[h] = key
-    for prop, value in spec.constants.items():
+    for prop in spec.constants:
         if prop in set(mapped.values()) - {"name"}:
             problems.append(Problem(str(table.path), f"constant {prop!r} also comes from a "
                                     "column; keep one of them"))
@@ -389,6 +408,8 @@ def _typed(text: str, kind: str, percent: bool, prop: str, sep: str | None, tabl
     if percent and not text.endswith("%"):
         value /= 100.0
     if kind == "int":
+        if _INT.fullmatch(text):
+            return int(text)  # exact, also beyond 2**53
         if value != int(value):
             problems.append(Problem(table.label, f"{text!r} is not a whole number (property "
                                     f"{prop})", line, column))
@@ -396,29 +417,22 @@ def _typed(text: str, kind: str, percent: bool, prop: str, sep: str | None, tabl
         return int(value)
     if kind == "fraction" and not 0.0 <= value <= 1.0:
         problems.append(Problem(table.label, f"{prop} {text} is outside [0, 1]; if it is a "
-                                "percentage, list it in the spec's percent = [...]", line,
-                                column))
+                                f"percentage, write it as {text}% (or list {prop} in a "
+                                "spec's percent = [...])", line, column))
         return None
     return value
 
 
 def _check_references(zoo: ZooData, spec: LoaderSpec, problems: list[Problem]) -> None:
     """Records and scores may only name models and datasets that given metadata defines."""
-    have_models = spec.models is not None and spec.models.file is not None
-    have_datasets = spec.datasets is not None and spec.datasets.file is not None
-    if not (have_models or have_datasets):
-        return
-    missing: dict[tuple[str, str], int] = {}
-    pairs = list(zoo.transfers) + [(m, d) for m, d, _ in zoo.scores]
-    for model, dataset in pairs:
-        if have_models and model not in zoo.models:
-            missing[("model", model)] = missing.get(("model", model), 0) + 1
-        if have_datasets and dataset not in zoo.datasets:
-            missing[("dataset", dataset)] = missing.get(("dataset", dataset), 0) + 1
-    for (kind, name), count in sorted(missing.items()):
-        meta = spec.models if kind == "model" else spec.datasets
-        assert meta is not None and meta.file is not None
-        problems.append(Problem(
-            str(spec.records.file if spec.records and spec.records.file else spec.source),
-            f"{count} record(s) name {kind} {name!r}, which is not in {meta.file}; add it "
-            f"there or fix the name"))
+    checks = []
+    if spec.models is not None and spec.models.file is not None:
+        checks.append(("model", zoo.models, spec.models.file))
+    if spec.datasets is not None and spec.datasets.file is not None:
+        checks.append(("dataset", zoo.datasets, spec.datasets.file))
+    for kind, known, meta_file in checks:
+        missing = sorted((where, name) for (k, name), where in zoo.first_seen.items()
+                         if k == kind and name not in known)
+        for (file, line), name in missing:
+            problems.append(Problem(file, f"{kind} {name!r} is not in {meta_file}; add it "
+                                    "there or fix the name (first use on this row)", line))

@@ -56,6 +56,9 @@ def read_table(path: Path, encoding: str, delimiter: str, problems: list[Problem
                                        f"0x{data[exc.start]:02x}); save the file as UTF-8 or "
                                        "set encoding = \"...\" in a loader spec", row=line))
         return None
+    if not text.strip():
+        problems.append(Problem(label, f"{what} file is empty; expected a header row and data"))
+        return None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         problems.append(Problem(label, "contains a NUL byte: this looks like a binary file, "
@@ -77,7 +80,10 @@ def read_table(path: Path, encoding: str, delimiter: str, problems: list[Problem
     except csv.Error as exc:
         problems.append(Problem(label, f"not readable as CSV: {exc}", row=reader.line_num))
         return None
-    assert header is not None
+    if header is None or not any(header):
+        problems.append(Problem(label, "the first line, which must be the header, is empty; "
+                                       "remove the blank line(s) above the column names", row=1))
+        return None
     seen: dict[str, int] = {}
     ok = True
     for i, h in enumerate(header):
@@ -111,7 +117,7 @@ def require_columns(table: Table, columns: list[tuple[str, str]],
             import difflib
 
             close = difflib.get_close_matches(column, table.header, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = f"; did you mean {close[0]!r}?" if close else "."
             problems.append(Problem(
                 table.label, f"missing column (needed for {why}){hint} The file has: "
                 f"{', '.join(repr(h) for h in table.header)}", row=1, column=column))
@@ -133,7 +139,9 @@ def parse_number(text: str) -> float | None:
 
 def describe_bad_number(text: str) -> str:
     if text.strip().lower() in _NON_FINITE:
-        return f"{text!r} is not a finite number (NaN and infinity are not accuracies)"
+        return f"{text!r} is not a finite number (NaN and infinity are not allowed here)"
     if text == "":
         return "is empty; expected a number"
+    if _NUMBER.fullmatch(text.rstrip("%").strip()):
+        return f"{text!r} is too large to be a number here"
     return f"{text!r} is not a number"

@@ -120,6 +120,10 @@ def load_spec(path: str | Path, base: str | Path | None = None) -> LoaderSpec:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"loader spec not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder; --spec takes a loader spec file (.toml)") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read loader spec {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a valid TOML file: {exc}") from None
     base_dir = Path(base) if base is not None else path.parent

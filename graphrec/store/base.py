@@ -59,8 +59,13 @@ class Store(ABC):
         self.close()
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Turn backend containers into plain dicts and lists, recursively."""
+    if type(value) in _SCALARS:  # the common case, checked without ABC machinery
+        return value
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

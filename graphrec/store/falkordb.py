@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,9 @@ from ..config import Target
 from ..errors import StoreError
 from .base import UNIQUE_KEYS, Row, Store, plain
 from .embedded import EmbeddedServer
+
+LOCK_TTL_S = 120.0  # a write batch takes well under a second; a dead holder's lock expires
+LOCK_WAIT_S = 600.0
 
 
 class FalkorStore(Store):
@@ -54,9 +58,15 @@ class FalkorStore(Store):
 
         try:
             if write:
-                result = self._graph.query(query, dict(params or {}))
+                with self._write_lock():
+                    result = self._graph.query(query, dict(params or {}))
             else:
                 result = self._graph.ro_query(query, dict(params or {}))
+        except redis.exceptions.LockError as exc:
+            raise StoreError(
+                f"another graphrec process kept the write lock of graph "
+                f"{self._target.graph!r} for {LOCK_WAIT_S:.0f} s; try again when it is done"
+            ) from exc
         except redis.exceptions.ResponseError as exc:
             if "empty key" in str(exc).lower() or "invalid graph operation on empty key" in str(
                 exc
@@ -72,6 +82,17 @@ class FalkorStore(Store):
         return [{str(h): plain(v) for h, v in zip(header, row, strict=True)}
                 for row in result.result_set]
 
+    def _write_lock(self):
+        """One graphrec writer at a time per graph.
+
+        FalkorDB evaluates a query's MATCH part before it takes the graph's write lock, so two
+        concurrent MERGEs of the same relationship can both create it. A Redis lock around
+        each write statement (a batch, well under a second) rules that out. It expires by
+        itself if its holder dies.
+        """
+        return self._db.connection.lock(f"graphrec:write-lock:{self._target.graph}",
+                                        timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
+
     def ensure_schema(self) -> None:
         existing = {(row["label"], tuple(row["properties"]))
                     for row in self.run("CALL db.indexes() YIELD label, properties "
@@ -81,29 +102,51 @@ class FalkorStore(Store):
                                            "RETURN label, properties")}
         created = False
         for label, key in UNIQUE_KEYS.items():
+            # Labels cannot be parameters; they come from UNIQUE_KEYS, never from input.
+            # Another process may create the same index at the same moment: "already
+            # exists" answers are success.
             if (label, (key,)) not in existing:
-                # Labels cannot be parameters; they come from UNIQUE_KEYS, never from input.
-                self.run(f"CREATE INDEX FOR (n:{label}) ON (n.{key})", write=True)
+                self._tolerate_exists(lambda label=label, key=key: self.run(
+                    f"CREATE INDEX FOR (n:{label}) ON (n.{key})", write=True))
             if (label, (key,)) not in constraints:
-                self._db.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self._target.graph, "UNIQUE", "NODE", label,
-                    "PROPERTIES", "1", key)
-                created = True
+                created |= self._tolerate_exists(
+                    lambda label=label, key=key: self._db.connection.execute_command(
+                        "GRAPH.CONSTRAINT", "CREATE", self._target.graph, "UNIQUE", "NODE",
+                        label, "PROPERTIES", "1", key))
         if created and self._server is not None:
             # FalkorDB logs GRAPH.CONSTRAINT twice in the append-only file, and the replayed
             # duplicate fails loudly after a crash. Folding the log into a snapshot now
             # keeps schema commands out of every later replay.
             self._compact_log()
 
+    @staticmethod
+    def _tolerate_exists(action) -> bool:
+        """Run a schema command; False if it was already there."""
+        import redis
+
+        try:
+            action()
+        except (StoreError, redis.exceptions.ResponseError) as exc:
+            if "already" not in str(exc).lower():
+                raise
+            return False
+        return True
+
     def _compact_log(self) -> None:
         import time
+
+        import redis
 
         conn = self._db.connection
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(
                 r["status"] != "OPERATIONAL" for r in self.run("CALL db.constraints()")):
             time.sleep(0.02)  # constraints build in the background, then log themselves
-        conn.bgrewriteaof()
+        try:
+            conn.bgrewriteaof()
+        except redis.exceptions.ResponseError as exc:
+            if "already in progress" not in str(exc):
+                raise StoreError(f"could not compact the database log: {exc}") from exc
         while time.monotonic() < deadline:
             info = conn.info("persistence")
             if not info.get("aof_rewrite_in_progress") and not info.get(
@@ -114,10 +157,8 @@ class FalkorStore(Store):
     def close(self) -> None:
         db = getattr(self, "_db", None)
         if db is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must not mask the real error
                 db.connection.close()
-            except Exception:  # noqa: BLE001 - closing must not mask the real error
-                pass
             self._db = None
         if self._server is not None:
             server, self._server = self._server, None

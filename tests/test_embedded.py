@@ -1,0 +1,176 @@
+"""The embedded server: sharing, persistence, stale state, crashes and concurrent ingests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import graphrec
+from graphrec.store.embedded import _pid_alive
+from graphrec.synth import generate_zoo
+
+from .conftest import write_csv
+
+
+def _state(db: Path) -> dict:
+    return json.loads((db / "falkordb" / "server.json").read_text())
+
+
+def _ingest_cmd(db: Path, files: dict[str, Path]) -> list[str]:
+    return [sys.executable, "-m", "graphrec", "--db", str(db), "ingest", str(files["records"]),
+            "--models", str(files["models"]), "--datasets", str(files["datasets"]), "--json"]
+
+
+def _without_timestamps(dump: dict) -> dict:
+    for rel in dump["relationships"]:
+        rel["properties"].pop("updated_at", None)
+    return dump
+
+
+def _wait_gone(pid: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _pid_alive(pid)
+
+
+def test_server_is_shared_and_stops_with_its_last_user(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    first = graphrec.open(str(db))
+    second = graphrec.open(str(db))
+    pid = first.store.server_pid
+    assert pid and second.store.server_pid == pid
+    first.close()
+    assert _pid_alive(pid), "a server still in use must keep running"
+    assert second.stats()["nodes"] == {}
+    second.close()
+    _wait_gone(pid)
+    assert not (db / "falkordb" / "server.json").exists()
+    mode = (db / "falkordb").stat().st_mode & 0o777
+    assert mode == 0o700, "the database folder must be private"
+
+
+def test_data_survives_restart_and_server_kill(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    records = write_csv(tmp_path / "r.csv", "model,dataset,accuracy\nm1,d1,0.5\nm2,d1,0.25\n")
+    with graphrec.open(str(db)) as g:
+        g.ingest(records)
+        before = g.dump()
+    with graphrec.open(str(db)) as g:  # clean stop, then a fresh start
+        assert g.dump() == before
+        os.kill(g.store.server_pid, signal.SIGKILL)  # a crash: no shutdown, no snapshot
+        _wait_gone(g.store.server_pid)
+    with graphrec.open(str(db)) as g:  # the stale socket and state file must not block
+        assert g.dump() == before
+
+
+def test_stale_files_from_a_killed_run_do_not_block(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    with graphrec.open(str(db)):
+        pass
+    folder = db / "falkordb"
+    # What a killed graphrec and a killed server leave behind: a state file naming a dead
+    # process, and a socket file nobody listens on.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (folder / "server.json").write_text(json.dumps(
+        {"pid": dead.pid, "socket": str(folder / "s.sock"), "password": "x"}))
+    (folder / "s.sock").write_text("")
+    with graphrec.open(str(db)) as g:
+        assert g.store.server_pid != dead.pid
+        assert g.stats() == {"nodes": {}, "relationships": {}}
+
+
+def test_unresponsive_server_gets_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "db"
+    with graphrec.open(str(db)):
+        pass
+    # A live process that is not our server holds the state file.
+    squatter = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (db / "falkordb" / "server.json").write_text(json.dumps(
+            {"pid": squatter.pid, "socket": str(db / "falkordb" / "s.sock"), "password": "x"}))
+        with pytest.raises(graphrec.StoreError, match=rf"kill {squatter.pid}"):
+            graphrec.open(str(db))
+    finally:
+        squatter.kill()
+        squatter.wait()
+
+
+def test_kill_server_mid_ingest_then_ingest_converges(tmp_path: Path) -> None:
+    zoo = generate_zoo(200, 3000, 0.25, 7, tmp_path / "zoo")
+    db = tmp_path / "db"
+    proc = subprocess.Popen(_ingest_cmd(db, zoo.files), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    from falkordb import FalkorDB
+
+    seen = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            state = _state(db)
+            client = FalkorDB(unix_socket_path=state["socket"], password=state["password"])
+            rows = client.select_graph("graphrec").ro_query(
+                "MATCH ()-[t:TRANSFERS_TO]->() RETURN count(t)").result_set
+            client.connection.close()
+            seen = rows[0][0] if rows else 0
+        except Exception:
+            seen = 0
+        if seen > 0:
+            break
+        time.sleep(0.01)
+    assert 0 < seen < zoo.records, "the kill must land in the middle of the ingest"
+    os.kill(state["pid"], signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "run the command again" in err
+
+    again = subprocess.run(_ingest_cmd(db, zoo.files), capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert summary["transfers"]["unchanged"] >= seen  # what was committed before the kill
+    assert summary["transfers"]["created"] + summary["transfers"]["unchanged"] == zoo.records
+
+    reference = tmp_path / "reference"
+    with graphrec.open(str(reference)) as ref:
+        ref.ingest(zoo.files["records"], models=zoo.files["models"],
+                   datasets=zoo.files["datasets"])
+        expected = _without_timestamps(ref.dump())
+    with graphrec.open(str(db)) as g:
+        assert _without_timestamps(g.dump()) == expected
+
+
+def test_two_ingests_at_once(tmp_path: Path) -> None:
+    a = generate_zoo(20, 300, 0.5, 1, tmp_path / "a")
+    b_dir = tmp_path / "b"
+    b = generate_zoo(20, 300, 0.5, 2, b_dir)
+    # Give zoo b its own names so both ingests add to one graph.
+    for kind in ("records", "models", "datasets"):
+        text = b.files[kind].read_text()
+        text = text.replace("ds_", "other_ds_")
+        for fam in ("resnet", "vit", "convnext", "efficientnet", "mobilenet", "densenet",
+                    "swin", "regnet"):
+            text = text.replace(f"{fam}_", f"b{fam}_")
+        b.files[kind].write_text(text)
+    db = tmp_path / "db"
+    procs = [subprocess.Popen(_ingest_cmd(db, z.files), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for z in (a, b, a)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+    with graphrec.open(str(db)) as g:
+        counts = g.stats()
+        assert counts["nodes"]["Model"] == 40
+        assert counts["nodes"]["Dataset"] == 600
+        assert counts["relationships"]["TRANSFERS_TO"] == a.records + b.records
+        dup = g.store.run("MATCH (m:Model)-[t:TRANSFERS_TO]->(d:Dataset) WITH m, d, count(t) "
+                          "AS n WHERE n > 1 RETURN count(*) AS dup")
+        assert dup == [{"dup": 0}]
