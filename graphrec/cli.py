@@ -295,6 +295,21 @@ def synth(models: int, datasets: int, density: float, runs: int, seed: int, out:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+@handle_errors
+def demo(as_json: bool) -> None:
+    """Run the whole path on a synthetic zoo: generate, ingest, query.
+
+    Uses its own database under GRAPHREC_HOME/demo; your data is not touched.
+    """
+    from .demo import run_demo
+
+    result = run_demo(lambda text: None if as_json else click.echo(text))
+    if as_json:
+        _emit_json(result)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_ctx
 @handle_errors

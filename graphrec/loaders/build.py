@@ -48,6 +48,12 @@ class ZooData:
     def transfer_props(self, pair: tuple[str, str]) -> dict[str, Any]:
         """The TRANSFERS_TO properties of a pair: runs aggregate deterministically."""
         runs = self.transfers[pair]
+        if len(runs) == 1:  # the common case, kept cheap: it runs once per edge
+            accuracy, extra = runs[0]
+            props = {"accuracy": accuracy, "runs": 1, **extra}
+            if "records" in self.sources:
+                props["source"] = self.sources["records"]
+            return props
         accuracies = [a for a, _ in runs]
         # Aggregates are rounded to 12 decimals: stable across platforms and exactly
         # representable in the 15 significant digits a FalkorDB reply carries.
@@ -170,17 +176,24 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
              problems: list[Problem]) -> list[tuple[str, int]] | None:
     """Fill zoo.transfers; for a matrix, return its dataset/model columns in order."""
     names: dict[str, str] = {}  # interning: one string object per distinct name
+    label = table.label
+    transfers, first_seen = zoo.transfers, zoo.first_seen
 
     def add(model: str, dataset: str, value: float, extra: dict[str, Any], line: int) -> None:
-        key = (names.setdefault(model, model), names.setdefault(dataset, dataset))
-        runs = zoo.transfers.get(key)
+        # Runs once per record (a million times for a large zoo): kept lean on purpose.
+        m = names.get(model)
+        if m is None:
+            m = names[model] = model
+            first_seen.setdefault(("model", model), (label, line))
+        d = names.get(dataset)
+        if d is None:
+            d = names[dataset] = dataset
+            first_seen.setdefault(("dataset", dataset), (label, line))
+        runs = transfers.get((m, d))
         if runs is None:
-            zoo.transfers[key] = [(value, extra)]
-            zoo.first_seen.setdefault(("model", model), (table.label, line))
-            zoo.first_seen.setdefault(("dataset", dataset), (table.label, line))
+            transfers[(m, d)] = [(value, extra)]
         else:
             runs.append((value, extra))
-        zoo.record_rows += 1
 
     if spec.layout == "long":
         needed = [(spec.model, "the model name"), (spec.dataset, "the dataset name"),
@@ -191,20 +204,26 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
         extras = [(i, h) for i, h in enumerate(table.header) if i not in (mi, di, vi) and h]
         if not spec.keep_other_columns:
             extras = []
-        kinds = {i: _infer([r[i] for r in table.rows]) for i, _ in extras}
+        casts = {"int": int, "float": float, "string": str}
         # Extra columns never overwrite what graphrec computes for the edge.
-        keys = {i: snake(h) + ("_raw" if snake(h) in EDGE_KEYS else "") for i, h in extras}
+        extra_cols = [(i, snake(h) + ("_raw" if snake(h) in EDGE_KEYS else ""),
+                       casts[_infer([r[i] for r in table.rows])]) for i, h in extras]
         for row, line in zip(table.rows, table.lines, strict=True):
             model, dataset = row[mi], row[di]
-            ok = _name(model, table, line, spec.model, "model", problems)
-            ok = _name(dataset, table, line, spec.dataset, "dataset", problems) and ok
+            ok = bool(model) or _name(model, table, line, spec.model, "model", problems)
+            ok = (bool(dataset) or _name(dataset, table, line, spec.dataset, "dataset",
+                                         problems)) and ok
             value = _value(row[vi], table, line, spec.value, problems, spec.unit)
             if ok and value is not None:
-                extra = {keys[i]: _cast(row[i], kinds[i]) for i, _ in extras if row[i] != ""}
+                extra = {key: cast(row[i]) for i, key, cast in extra_cols if row[i] != ""}
                 add(model, dataset, value, extra, line)
+        zoo.record_rows += len(table.rows)
         return None
-    return _matrix(table, spec, problems, lambda m, d, v, line, col: add(m, d, v, {}, line),
-                   spec.unit)
+    before = sum(len(r) for r in transfers.values())
+    columns = _matrix(table, spec, problems,
+                      lambda m, d, v, line, col: add(m, d, v, {}, line), spec.unit)
+    zoo.record_rows += sum(len(r) for r in transfers.values()) - before
+    return columns
 
 
 def _matrix(table: Table, spec: TableSpec, problems: list[Problem], emit,

@@ -73,9 +73,10 @@ def read_table(path: Path, encoding: str, delimiter: str, problems: list[Problem
             if header is None:
                 header = [h.strip() for h in record]
                 continue
-            if not record or all(not v.strip() for v in record):
+            cells = [v.strip() for v in record]
+            if not any(cells):
                 continue  # blank line
-            rows.append([v.strip() for v in record])
+            rows.append(cells)
             lines.append(reader.line_num)
     except csv.Error as exc:
         problems.append(Problem(label, f"not readable as CSV: {exc}", row=reader.line_num))
