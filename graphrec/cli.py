@@ -176,9 +176,12 @@ def ingest(obj: Context, path: Path | None, loader: str | None, spec: Path | Non
                             ("observed edges", summary.transfers), ("scores", summary.scores))
             if c.total]
     click.echo(format_table(rows))
+    if not summary.changed:
+        click.echo(f"\nnothing changed in {location} (checked in {summary.seconds:.2f} s)")
+        return
     rate = summary.as_dict()["edges_per_second"]
-    click.echo(f"\n{'wrote' if summary.changed else 'nothing changed in'} {location} in "
-               f"{summary.seconds:.2f} s" + (f" ({rate:,.0f} edges/s)" if rate else ""))
+    click.echo(f"\nwrote {location} in {summary.seconds:.2f} s"
+               + (f" ({rate:,.0f} edges/s)" if rate else ""))
 
 
 # -- stats and query ------------------------------------------------------------------------
@@ -241,10 +244,10 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
                                   "answers": q.description} for n, q in found.items()]))
         return
     q = queries.get(name)
-    bound = q.bind(_parse_params(params))
     if show:
         click.echo(q.text.rstrip())
         return
+    bound = q.bind(_parse_params(params))
     with obj.open() as g:
         rows = g.store.run(q.text, bound)
     if as_json:
@@ -288,10 +291,13 @@ def synth(models: int, datasets: int, density: float, runs: int, seed: int, out:
                     "records": summary.records,
                     "files": {k: str(v) for k, v in summary.files.items()}})
         return
+    from shlex import quote
+
     click.echo(f"wrote {summary.records} records for {summary.models} models x "
                f"{summary.datasets} datasets to {summary.out_dir}\n"
-               f"ingest with: graphrec ingest {summary.files['records']} "
-               f"--models {summary.files['models']} --datasets {summary.files['datasets']}")
+               f"ingest with: graphrec ingest {quote(str(summary.files['records']))} "
+               f"--models {quote(str(summary.files['models']))} "
+               f"--datasets {quote(str(summary.files['datasets']))}")
 
 
 @main.command()

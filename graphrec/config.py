@@ -34,7 +34,7 @@ class Target:
     """A parsed database address. `password` is kept out of repr so it is never printed."""
 
     kind: str  # "embedded" | "falkordb" | "neo4j"
-    uri: str = ""
+    uri: str = field(default="", repr=False)  # may hold credentials: see safe_uri
     path: Path | None = None
     graph: str = DEFAULT_GRAPH
     user: str | None = None
@@ -55,14 +55,13 @@ class Target:
 
 def resolve(db: str | None = None) -> Target:
     """Parse `db` (or `GRAPHREC_DB`) into a `Target`; no value means the embedded default."""
-    raw = db if db is not None else os.environ.get("GRAPHREC_DB")
+    raw = (db if db is not None else os.environ.get("GRAPHREC_DB") or "").strip()
     if not raw:
         return Target(kind="embedded", path=default_home())
-    raw = raw.strip()
+    if "://" not in raw:  # a plain folder path (it may contain a colon)
+        return Target(kind="embedded", path=Path(raw).expanduser().resolve())
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
-    if not scheme or len(scheme) == 1:  # a plain path, or a Windows drive letter
-        return Target(kind="embedded", path=Path(raw).expanduser().resolve())
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if scheme in EMBEDDED_SCHEMES:
         path = unquote(parts.netloc + parts.path)
@@ -86,6 +85,6 @@ def resolve(db: str | None = None) -> Target:
         )
     raise UsageError(
         f"unknown database address scheme {scheme!r} in --db/GRAPHREC_DB. Use a folder path "
-        "(embedded FalkorDB), redis://host:port (a FalkorDB server) or bolt://host:7687 / "
-        "neo4j://host:7687 (Neo4j 5)."
+        "or embedded:///path (embedded FalkorDB); redis://, rediss:// or unix:// (a FalkorDB "
+        "server); bolt://, neo4j:// or their +s variants (Neo4j 5)."
     )

@@ -23,7 +23,7 @@ from .errors import UsageError
 from .resources import resource_dir
 
 _PARAM = re.compile(
-    r"^//\s*@param\s+(?P<name>[A-Za-z_]\w*)\s+(?P<type>string|int|float|bool|list|map)"
+    r"^//\s*@param\s+(?P<name>[A-Za-z_]\w*)\s+(?P<type>string|int|float|bool|list|map)\b"
     r"(?:\s*=\s*(?P<default>\S+))?\s*(?P<doc>.*)$"
 )
 _TYPES = {"string": str, "int": int, "float": float}
@@ -49,6 +49,11 @@ class Query:
     params: tuple[Param, ...]
 
     @property
+    def _limits(self) -> set[str]:
+        """Parameters used as LIMIT or SKIP counts, which must not be negative."""
+        return set(re.findall(r"(?i)\b(?:LIMIT|SKIP)\s+\$(\w+)", self.text))
+
+    @property
     def short_name(self) -> str:
         return self.name.removeprefix("queries/")
 
@@ -65,6 +70,9 @@ class Query:
         for p in self.params:
             if p.name in given:
                 bound[p.name] = _convert(self.short_name, p, given[p.name])
+                if p.name in self._limits and bound[p.name] < 0:
+                    raise UsageError(f"query {self.short_name!r}: {p.name} must be 0 or more, "
+                                     f"got {bound[p.name]}")
             elif p.required:
                 raise UsageError(
                     f"query {self.short_name!r} needs --param {p.name}=VALUE ({p.type}: {p.doc})"
@@ -112,6 +120,10 @@ def parse(name: str, path: Path) -> Query:
         if not stripped.startswith("//"):
             break
         m = _PARAM.match(stripped)
+        if m is None and "@param" in stripped:
+            raise ValueError(f"{path}: malformed parameter line {stripped!r}; write "
+                             "`// @param NAME TYPE [= DEFAULT]  what it is`, TYPE one of "
+                             "string, int, float, bool, list, map")
         if m:
             default_text = m.group("default")
             p = Param(m.group("name"), m.group("type"), None, default_text is None,

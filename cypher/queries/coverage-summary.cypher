@@ -1,7 +1,7 @@
 // coverage-summary: how much of the model x dataset matrix is observed, in one row.
-MATCH (m:Model)
+OPTIONAL MATCH (m:Model)
 WITH count(m) AS models
-MATCH (d:Dataset)
+OPTIONAL MATCH (d:Dataset)
 WITH models, count(d) AS datasets
 OPTIONAL MATCH (:Model)-[t:TRANSFERS_TO]->(:Dataset)
 WITH models, datasets, count(t) AS observed

@@ -1,6 +1,6 @@
 // coverage: observed model-dataset pairs out of all pairs, per dataset, least covered first.
 // @param k int = 50  how many datasets to return
-MATCH (m:Model)
+OPTIONAL MATCH (m:Model)
 WITH count(m) AS models
 MATCH (d:Dataset)
 OPTIONAL MATCH (:Model)-[t:TRANSFERS_TO]->(d)
