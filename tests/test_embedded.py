@@ -105,7 +105,7 @@ def test_unresponsive_server_gets_a_clear_error(tmp_path: Path, monkeypatch) -> 
 
 
 def test_kill_server_mid_ingest_then_ingest_converges(tmp_path: Path) -> None:
-    zoo = generate_zoo(200, 3000, 0.25, 7, tmp_path / "zoo")
+    zoo = generate_zoo(120, 1500, 0.25, 7, tmp_path / "zoo")
     db = tmp_path / "db"
     proc = subprocess.Popen(_ingest_cmd(db, zoo.files), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -174,3 +174,24 @@ def test_two_ingests_at_once(tmp_path: Path) -> None:
         dup = g.store.run("MATCH (m:Model)-[t:TRANSFERS_TO]->(d:Dataset) WITH m, d, count(t) "
                           "AS n WHERE n > 1 RETURN count(*) AS dup")
         assert dup == [{"dup": 0}]
+
+
+def test_killed_graphrec_mid_ingest_leaves_no_lock_behind(tmp_path: Path) -> None:
+    zoo = generate_zoo(100, 2000, 0.3, 5, tmp_path / "zoo")
+    db = tmp_path / "db"
+    proc = subprocess.Popen(_ingest_cmd(db, zoo.files), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (db / "falkordb" / "server.json").exists():
+        time.sleep(0.01)
+    time.sleep(0.5)  # into the write batches
+    proc.kill()  # graphrec dies; the server, shared, stays up
+    proc.wait()
+    with graphrec.open(str(db)) as g:
+        # A lock held by the dead process would make this wait, then raise.
+        with g.store._server.write_lock(wait_s=1.0):
+            pass
+        summary = g.ingest(zoo.files["records"], models=zoo.files["models"],
+                           datasets=zoo.files["datasets"])
+        assert summary.transfers.created + summary.transfers.unchanged == zoo.records
+        assert g.stats()["relationships"]["TRANSFERS_TO"] == zoo.records

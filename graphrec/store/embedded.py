@@ -98,6 +98,27 @@ class EmbeddedServer:
         finally:
             os.close(fd)  # closing releases the lock
 
+    @contextlib.contextmanager
+    def write_lock(self, wait_s: float):
+        """Exclusive while held: graphrec writers of this database take turns, statement by
+        statement. The kernel drops the lock if the holder dies."""
+        import redis
+
+        fd = os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise redis.exceptions.LockError("write lock busy") from None
+                    time.sleep(0.005)
+            yield
+        finally:
+            os.close(fd)
+
     # -- public ----------------------------------------------------------------------------
     def acquire(self) -> tuple[str, str]:
         """Return (socket path, password) of a running server, starting one if needed."""

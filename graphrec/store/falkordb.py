@@ -11,7 +11,7 @@ from ..errors import StoreError
 from .base import UNIQUE_KEYS, Row, Store, plain
 from .embedded import EmbeddedServer
 
-LOCK_TTL_S = 120.0  # a write batch takes well under a second; a dead holder's lock expires
+LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
 LOCK_WAIT_S = 600.0
 
 
@@ -86,10 +86,13 @@ class FalkorStore(Store):
         """One graphrec writer at a time per graph.
 
         FalkorDB evaluates a query's MATCH part before it takes the graph's write lock, so two
-        concurrent MERGEs of the same relationship can both create it. A Redis lock around
-        each write statement (a batch, well under a second) rules that out. It expires by
-        itself if its holder dies.
+        concurrent MERGEs of the same relationship can both create it. A lock around each
+        write statement (a batch, well under a second) rules that out. For the embedded
+        server it is a file lock, released the moment its holder dies; for a remote server a
+        Redis lock, which expires by itself (after LOCK_TTL_S) if its holder dies.
         """
+        if self._server is not None:
+            return self._server.write_lock(LOCK_WAIT_S)
         return self._db.connection.lock(f"graphrec:write-lock:{self._target.graph}",
                                         timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
 
