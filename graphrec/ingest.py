@@ -29,9 +29,10 @@ IN_FLIGHT = 2  # write batches queued at once: enough to overlap, little memory
 class _Writer:
     """Runs write statements on one background thread, in order.
 
-    The database executes batch N while Python reads and prepares batch N+1: on two cores
-    that roughly halves an ingest. At most IN_FLIGHT batches wait; the first error stops
-    the ingest, and `close` waits for what was sent.
+    The database executes batch N while Python reads and prepares batch N+1, so the two
+    cores of a small machine both work. At most IN_FLIGHT batches wait; the first error
+    stops the ingest. `finish` waits for every batch and raises the first error; `abort`
+    (after an error elsewhere) drops the batches not yet started.
     """
 
     def __init__(self, store: Store) -> None:
@@ -44,14 +45,16 @@ class _Writer:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(self._store.run, query, params, write=True))
 
-    def close(self) -> None:
-        try:
-            while self._pending:
-                self._pending.popleft().result()
-        finally:
-            for future in self._pending:
-                future.cancel()
-            self._pool.shutdown(wait=True)
+    def finish(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True)  # the batch already running completes
 
 
 @dataclass
@@ -124,11 +127,12 @@ def ingest(store: Store, zoo: ZooData, *, progress: bool = False) -> IngestSumma
         _entities(store, writer, "Dataset", datasets, summary.datasets, bar)
         _transfers(store, writer, zoo, summary.transfers, bar, had_edges)
         _scores(store, writer, zoo, summary.scores, bar, had_edges)
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
     finally:
-        try:
-            writer.close()
-        finally:
-            bar.close()
+        bar.close()
     summary.seconds = time.perf_counter() - start
     return summary
 

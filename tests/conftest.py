@@ -98,3 +98,10 @@ def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if NEO4J_URI:
+        return f"graphrec: Neo4j behaviour tests run against {NEO4J_URI}"
+    return ("graphrec: Neo4j behaviour tests are skipped: set GRAPHREC_TEST_NEO4J_URI "
+            "(and NEO4J_USER/NEO4J_PASSWORD) to run them")

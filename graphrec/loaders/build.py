@@ -57,15 +57,13 @@ class ZooData:
         accuracies = [a for a, _ in runs]
         # Aggregates are rounded to 12 decimals: stable across platforms and exactly
         # representable in the 15 significant digits a FalkorDB reply carries.
-        props: dict[str, Any] = {
-            "accuracy": accuracies[0] if len(runs) == 1
-            else round(statistics.fmean(accuracies), 12),
+        props = {
+            "accuracy": round(statistics.fmean(accuracies), 12),
             "runs": len(runs),
+            "accuracy_std": round(statistics.pstdev(accuracies), 12),
+            "accuracy_min": min(accuracies),
+            "accuracy_max": max(accuracies),
         }
-        if len(runs) > 1:
-            props["accuracy_std"] = round(statistics.pstdev(accuracies), 12)
-            props["accuracy_min"] = min(accuracies)
-            props["accuracy_max"] = max(accuracies)
         if "records" in self.sources:
             props["source"] = self.sources["records"]
         keys: list[str] = []
@@ -76,7 +74,7 @@ class ZooData:
             present = [v for v in values if v is not None]
             if not present:
                 continue
-            if len(runs) == 1 or all(v == present[0] for v in values):
+            if all(v == present[0] for v in values):
                 props[key] = present[0]
             else:  # one value per run, in file order; a missing value becomes ""
                 props[key] = [("" if v is None else v) for v in values]
