@@ -41,9 +41,10 @@ class _Writer:
         self._pending: deque[Future] = deque()
 
     def submit(self, query: str, params: dict[str, Any]) -> None:
+        statement = self._store.prepare(query, params)  # on this thread, while one runs
         while len(self._pending) >= IN_FLIGHT:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._store.run, query, params, write=True))
+        self._pending.append(self._pool.submit(self._store.execute, statement, write=True))
 
     def finish(self) -> None:
         while self._pending:
@@ -208,31 +209,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _compare(store: Store, query: str, rows: list, key) -> dict[tuple, bool]:
+    """Ask the database which rows it already holds ({key: unchanged?})."""
+    return {key(r): bool(r["same"]) for r in store.run(query, {"rows": rows})}
+
+
+def _count(counts: Counts, found: bool | None) -> bool:
+    """Tally one row (None: new, True: unchanged, False: changed); True if it needs writing."""
+    if found is None:
+        counts.created += 1
+    elif found:
+        counts.unchanged += 1
+    else:
+        counts.updated += 1
+    return not found
+
+
 def _transfers(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
                had_edges: bool) -> None:
-    read = queries.get("ingest/read-transfers").text
+    compare = queries.get("ingest/compare-transfers").text
     write = queries.get("ingest/upsert-transfers").text
     now = _now()
     for batch in _dataset_batches(_by_dataset(zoo.transfers), EDGE_BATCH):
-        stored: dict[tuple[str, str], dict] = {}
-        if had_edges:
-            datasets = sorted({d for _, d in batch})
-            stored = {(r["model"], r["dataset"]): r["props"]
-                      for r in store.run(read, {"datasets": datasets})}
-        rows = []
-        for pair in batch:
-            props = zoo.transfer_props(pair)
-            old = stored.get(pair)
-            if old is not None:
-                old = {k: v for k, v in old.items() if k != "updated_at"}
-                if old.keys() == props.keys() and all(same(old[k], v) for k, v in
-                                                      props.items()):
-                    counts.unchanged += 1
-                    continue
-                counts.updated += 1
-            else:
-                counts.created += 1
-            rows.append([pair[0], pair[1], props])
+        rows = [[m, d, zoo.transfer_props((m, d))] for m, d in batch]
+        known = (_compare(store, compare, rows, lambda r: (r["model"], r["dataset"]))
+                 if had_edges else {})
+        rows = [row for row in rows if _count(counts, known.get((row[0], row[1])))]
         if rows:
             writer.submit(write, {"rows": rows, "now": now})
         bar.update(len(batch))
@@ -240,27 +242,16 @@ def _transfers(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
 
 def _scores(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
             had_edges: bool) -> None:
-    if not zoo.scores:
-        return
-    read = queries.get("ingest/read-scores").text
+    compare = queries.get("ingest/compare-scores").text
     write = queries.get("ingest/upsert-scores").text
     for batch in _dataset_batches(_by_dataset(zoo.scores), EDGE_BATCH):
-        stored: dict[tuple[str, str, str], Any] = {}
-        if had_edges:
-            datasets = sorted({k[1] for k in batch})
-            stored = {(r["model"], r["dataset"], r["metric"]): r["value"]
-                      for r in store.run(read, {"datasets": datasets})}
-        rows = []
-        for key in batch:
-            value = zoo.scores[key]
-            if key in stored:
-                if same(stored[key], value):
-                    counts.unchanged += 1
-                    continue
-                counts.updated += 1
-            else:
-                counts.created += 1
-            rows.append({"model": key[0], "dataset": key[1], "metric": key[2], "value": value})
+        rows = [{"model": m, "dataset": d, "metric": metric, "value": zoo.scores[(m, d, metric)]}
+                for m, d, metric in batch]
+        known = (_compare(store, compare, rows,
+                          lambda r: (r["model"], r["dataset"], r["metric"]))
+                 if had_edges else {})
+        rows = [r for r in rows
+                if _count(counts, known.get((r["model"], r["dataset"], r["metric"])))]
         if rows:
             writer.submit(write, {"rows": rows})
         bar.update(len(batch))

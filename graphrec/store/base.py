@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 Row = dict[str, Any]
@@ -22,6 +23,14 @@ UNIQUE_KEYS: dict[str, str] = {
     "Domain": "name",
     "Label": "name",
 }
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A query with its parameters, made ready to send by `Store.prepare`."""
+
+    query: str
+    params: dict[str, Any] | None  # None: the parameters are already part of `query`
 
 
 class Store(ABC):
@@ -43,6 +52,15 @@ class Store(ABC):
     def run(self, query: str, params: Mapping[str, Any] | None = None, *,
             write: bool = False) -> list[Row]:
         """Run one Cypher statement atomically and return its rows."""
+
+    def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
+        """Do a statement's client-side work now (FalkorDB: writing the parameters into the
+        text), so that a writer thread only has the round trip left to do."""
+        return Statement(query, dict(params or {}))
+
+    def execute(self, statement: Statement, *, write: bool = False) -> list[Row]:
+        """Run a prepared statement."""
+        return self.run(statement.query, statement.params, write=write)
 
     @abstractmethod
     def ensure_schema(self) -> None:

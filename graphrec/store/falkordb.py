@@ -6,9 +6,11 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from falkordb.helpers import stringify_param_value
+
 from ..config import Target
 from ..errors import StoreError
-from .base import UNIQUE_KEYS, Row, Store, plain
+from .base import UNIQUE_KEYS, Row, Statement, Store, plain
 from .embedded import EmbeddedServer
 
 LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
@@ -56,12 +58,14 @@ class FalkorStore(Store):
             write: bool = False) -> list[Row]:
         import redis
 
+        if params:
+            query = self.prepare(query, params).query
         try:
             if write:
                 with self._write_lock():
-                    result = self._graph.query(query, dict(params or {}))
+                    result = self._graph.query(query)
             else:
-                result = self._graph.ro_query(query, dict(params or {}))
+                result = self._graph.ro_query(query)
         except redis.exceptions.LockError as exc:
             raise StoreError(
                 f"another graphrec process kept the write lock of graph "
@@ -81,6 +85,15 @@ class FalkorStore(Store):
         header = [col[1] if isinstance(col, list | tuple) else col for col in result.header]
         return [{str(h): plain(v) for h, v in zip(header, row, strict=True)}
                 for row in result.result_set]
+
+    def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
+        """FalkorDB takes parameters as a `CYPHER name=value ...` header before the query;
+        the client's own encoder writes the values, escaping strings."""
+        if not params:
+            return Statement(query, None)
+        header = " ".join(f"{name}={stringify_param_value(value)}"
+                          for name, value in params.items())
+        return Statement(f"CYPHER {header} {query}", None)
 
     def _write_lock(self):
         """One graphrec writer at a time per graph.
