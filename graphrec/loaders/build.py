@@ -310,11 +310,16 @@ def _name(value: str, table: Table, line: int, column: str, kind: str,
 
 def _infer(values: list[str]) -> str:
     present = [v for v in values if v != ""]
-    if present and all(_INT.fullmatch(v) for v in present):
+    if present and all(_is_int(v) for v in present):
         return "int"
     if present and all(parse_number(v) is not None and not v.endswith("%") for v in present):
         return "float"
     return "string"
+
+
+def _is_int(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return digits.isascii() and digits.isdigit()
 
 
 def _cast(text: str, kind: str) -> Any:
