@@ -386,3 +386,17 @@ def test_python_m_graphrec_help() -> None:
     for command in ("demo", "info", "ingest", "query", "stats", "synth"):
         assert re.search(rf"^\s+{command}\s", proc.stdout, flags=re.M), command
     assert "GRAPHREC_DB" in proc.stdout
+
+
+def test_unreachable_neo4j_exit_1_without_the_password() -> None:
+    # A subprocess, because pytest's log capture would hide the driver's own log lines.
+    for uri, env in (("bolt://neo4j:topsecret@127.0.0.1:1", {}),
+                     ("neo4j://127.0.0.1:1", {"NEO4J_USER": "me", "NEO4J_PASSWORD": "topsecret"})):
+        result = subprocess.run([sys.executable, "-m", "graphrec", "--db", uri, "stats"],
+                                capture_output=True, text=True, env={**os.environ, **env},
+                                timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith("error: cannot reach Neo4j at ")
+        # One error, and no copy of it from the driver's own logging.
+        assert result.stderr.count("Unable to retrieve routing information") <= 1
+        assert "topsecret" not in result.stdout + result.stderr

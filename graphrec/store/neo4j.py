@@ -6,12 +6,16 @@ connection handling live here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from ..config import Target
 from ..errors import StoreError
 from .base import UNIQUE_KEYS, Row, Store, plain
+
+# The driver logs connection failures that graphrec already reports as one clear error.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 
 class Neo4jStore(Store):
