@@ -179,6 +179,13 @@ class _Ctx:
                 self.fail(f"{prefix}{key}", f"unknown key{hint}; allowed: "
                           f"{', '.join(sorted(allowed))}")
 
+    def section(self, table: Any, label: str, allowed: set[str]) -> str:
+        """Check that `label` is a TOML table with only `allowed` keys; its key prefix."""
+        if not isinstance(table, dict):
+            self.fail(label, "must be a table")
+        self.keys(table, allowed, f"{label}.")
+        return f"{label}."
+
     def typed(self, table: dict, key: str, typ: type, prefix: str, default: Any) -> Any:
         if key not in table:
             return default
@@ -215,10 +222,7 @@ def _entity(ctx: _Ctx, raw: dict, kind: str, base: Path) -> EntitySpec | None:
     table = raw.get(kind)
     if table is None:
         return None
-    if not isinstance(table, dict):
-        ctx.fail(kind, "must be a table")
-    prefix = f"{kind}."
-    ctx.keys(table, _ENTITY_KEYS, prefix)
+    prefix = ctx.section(table, kind, _ENTITY_KEYS)
     fields = MODEL_FIELDS if kind == "models" else DATASET_FIELDS
     columns = ctx.str_map(table, "columns", prefix)
     for prop in columns:
@@ -267,10 +271,7 @@ def _delimiter(ctx: _Ctx, table: dict, prefix: str) -> str:
 def _table(ctx: _Ctx, table: Any, label: str, kind: str, base: Path) -> TableSpec | None:
     if table is None:
         return None
-    if not isinstance(table, dict):
-        ctx.fail(label, "must be a table")
-    prefix = f"{label}."
-    ctx.keys(table, _TABLE_KEYS, prefix)
+    prefix = ctx.section(table, label, _TABLE_KEYS)
     value_key = "accuracy" if kind == "records" else "value"
     other = "value" if kind == "records" else "accuracy"
     if other in table:
