@@ -72,9 +72,7 @@ class FalkorStore(Store):
                 f"{self._target.graph!r} for {LOCK_WAIT_S:.0f} s; try again when it is done"
             ) from exc
         except redis.exceptions.ResponseError as exc:
-            if "empty key" in str(exc).lower() or "invalid graph operation on empty key" in str(
-                exc
-            ).lower():
+            if "empty key" in str(exc).lower():
                 return []  # the graph does not exist yet: nothing to read
             raise StoreError(f"FalkorDB rejected the query: {exc}") from exc
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
