@@ -35,9 +35,11 @@ class ZooData:
 
     models: dict[str, Entity] = field(default_factory=dict)
     datasets: dict[str, Entity] = field(default_factory=dict)
-    # (model, dataset) -> list of (accuracy, extra columns) runs, in file order
-    transfers: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = field(
-        default_factory=dict)
+    # (model, dataset) -> list of (accuracy, extra values) runs, in file order; the extra
+    # values line up with `extra_keys` (None where a cell was empty). Tuples, not dicts:
+    # a large zoo holds a million of these.
+    transfers: dict[tuple[str, str], list[tuple[float, tuple]]] = field(default_factory=dict)
+    extra_keys: tuple[str, ...] = ()
     # (model, dataset, metric) -> value
     scores: dict[tuple[str, str, str], float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # role -> file name
@@ -48,9 +50,13 @@ class ZooData:
     def transfer_props(self, pair: tuple[str, str]) -> dict[str, Any]:
         """The TRANSFERS_TO properties of a pair: runs aggregate deterministically."""
         runs = self.transfers[pair]
+        keys = self.extra_keys
         if len(runs) == 1:  # the common case, kept cheap: it runs once per edge
             accuracy, extra = runs[0]
-            props = {"accuracy": accuracy, "runs": 1, **extra}
+            props = {"accuracy": accuracy, "runs": 1}
+            for key, value in zip(keys, extra, strict=True):
+                if value is not None:
+                    props[key] = value
             if "records" in self.sources:
                 props["source"] = self.sources["records"]
             return props
@@ -66,11 +72,8 @@ class ZooData:
         }
         if "records" in self.sources:
             props["source"] = self.sources["records"]
-        keys: list[str] = []
-        for _, extra in runs:
-            keys.extend(k for k in extra if k not in keys)
-        for key in keys:
-            values = [extra.get(key) for _, extra in runs]
+        for i, key in enumerate(keys):
+            values = [extra[i] for _, extra in runs]
             present = [v for v in values if v is not None]
             if not present:
                 continue
@@ -111,6 +114,7 @@ def build(spec: LoaderSpec) -> ZooData:
     if records_table is not None and spec.records is not None:
         zoo.sources["records"] = records_table.path.name
         matrix_columns = _records(zoo, spec.records, records_table, problems)
+        records_table.rows.clear()  # the largest file: let its text go before the rest
     metadata_ok = True
     if model_table is not None and spec.models is not None:
         zoo.sources["models"] = model_table.path.name
@@ -177,7 +181,7 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
     label = table.label
     transfers, first_seen = zoo.transfers, zoo.first_seen
 
-    def add(model: str, dataset: str, value: float, extra: dict[str, Any], line: int) -> None:
+    def add(model: str, dataset: str, value: float, extra: tuple, line: int) -> None:
         # Runs once per record (a million times for a large zoo): kept lean on purpose.
         m = names.get(model)
         if m is None:
@@ -206,6 +210,7 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
         # Extra columns never overwrite what graphrec computes for the edge.
         extra_cols = [(i, snake(h) + ("_raw" if snake(h) in EDGE_KEYS else ""),
                        casts[_infer([r[i] for r in table.rows])]) for i, h in extras]
+        zoo.extra_keys = tuple(key for _, key, _ in extra_cols)
         for row, line in zip(table.rows, table.lines, strict=True):
             model, dataset = row[mi], row[di]
             ok = bool(model) or _name(model, table, line, spec.model, "model", problems)
@@ -213,13 +218,14 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
                                          problems)) and ok
             value = _value(row[vi], table, line, spec.value, problems, spec.unit)
             if ok and value is not None:
-                extra = {key: cast(row[i]) for i, key, cast in extra_cols if row[i] != ""}
+                extra = tuple([cast(row[i]) if row[i] != "" else None
+                               for i, _, cast in extra_cols]) if extra_cols else ()
                 add(model, dataset, value, extra, line)
         zoo.record_rows += len(table.rows)
         return None
     before = sum(len(r) for r in transfers.values())
     columns = _matrix(table, spec, problems,
-                      lambda m, d, v, line, col: add(m, d, v, {}, line), spec.unit)
+                      lambda m, d, v, line, col: add(m, d, v, (), line), spec.unit)
     zoo.record_rows += sum(len(r) for r in transfers.values()) - before
     return columns
 
