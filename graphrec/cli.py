@@ -256,6 +256,128 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
         click.echo(format_table(rows))
 
 
+# -- learning: train, predict, recommend ----------------------------------------------------
+
+@main.command()
+@click.option("--model", "model", default="scg4trf", show_default=True,
+              help="Predictor: scg4trf, g4trf (graph attention networks), mean or linear "
+                   "(baselines).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default 300).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
+@click.option("--json", "as_json", is_flag=True, help="Print the predictor record as JSON.")
+@pass_ctx
+@handle_errors
+def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
+          as_json: bool) -> None:
+    """Fit a predictor on every observed edge and record it as the current one."""
+    from .predict import workflow
+
+    with obj.open() as g:
+        record = workflow.train(g.store, model, epochs=epochs, seed=seed, device=device,
+                                progress=not as_json and sys.stderr.isatty())
+    if as_json:
+        _emit_json(record)
+        return
+    loss = record.get("train_loss")
+    click.echo(f"trained {record['id']} on {record['trained_on_edges']} observed edges in "
+               f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
+               + f"\ncheckpoint: {record['checkpoint']}\nnext: graphrec predict")
+
+
+@main.command()
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id (default: the most recently trained).")
+@click.option("--top-k", type=click.IntRange(min=1), metavar="K",
+              help="Keep only the K best-scored models per dataset.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_ctx
+@handle_errors
+def predict(obj: Context, predictor_id: str | None, top_k: int | None, as_json: bool) -> None:
+    """Write a predicted score for every model-dataset pair without an observed edge."""
+    from .predict import workflow
+
+    with obj.open() as g:
+        summary = workflow.predict(g.store, predictor_id, top_k)
+    if as_json:
+        _emit_json(summary)
+        return
+    click.echo(f"{summary['predictor']}: wrote {summary['predicted']} predicted edges "
+               f"({summary['observed']} observed edges untouched) in {summary['seconds']:.1f} s")
+
+
+@main.command()
+@click.argument("dataset")
+@click.option("--k", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id (default: the most recently trained).")
+@click.option("--domain", help="Cold start: the new dataset's domain (e.g. sketch).")
+@click.option("--num-classes", type=click.IntRange(min=1), help="Cold start: classes.")
+@click.option("--samples-per-class", type=click.IntRange(min=1),
+              help="Cold start: training samples per class.")
+@click.option("--train-size", type=click.IntRange(min=1), help="Cold start: training set size.")
+@click.option("--labels", metavar="A,B,...", help="Cold start: class names, comma-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
+@pass_ctx
+@handle_errors
+def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
+              domain: str | None, num_classes: int | None, samples_per_class: int | None,
+              train_size: int | None, labels: str | None, as_json: bool) -> None:
+    """Models ranked for DATASET: observed accuracies and predicted scores, marked as such.
+
+    For a dataset with no history, describe it and graphrec adds it to the graph, scores it
+    with the current predictor (no retraining) and recommends:
+
+    \b
+      graphrec recommend my_sketches --domain sketch --num-classes 10 \\
+          --samples-per-class 30 --labels cat,dog,car
+    """
+    from .predict import workflow
+
+    meta = {"domain": domain, "num_classes": num_classes,
+            "samples_per_class": samples_per_class, "labels": labels}
+    if train_size is None and num_classes and samples_per_class:
+        train_size = num_classes * samples_per_class
+    meta["train_size"] = train_size
+    if labels is not None:
+        meta["labels"] = list(dict.fromkeys(v.strip() for v in labels.split(",") if v.strip()))
+    with obj.open() as g:
+        if any(v is not None for v in meta.values()):
+            rows = workflow.recommend_new(g.store, dataset, meta, k, predictor_id)
+        else:
+            rows = workflow.recommend(g.store, dataset, k, predictor_id)
+    if as_json:
+        _emit_json(rows)
+    else:
+        click.echo(format_table(rows))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+@handle_errors
+def status(obj: Context, as_json: bool) -> None:
+    """The current predictor, observed and predicted counts, and whether predictions are
+    stale (observed edges ingested after the predictor was trained)."""
+    from .predict import workflow
+
+    with obj.open() as g:
+        data = workflow.status(g.store)
+    if as_json:
+        _emit_json(data)
+        return
+    record = data["predictor"]
+    if record is None:
+        click.echo(f"no predictor yet ({data['observed']} observed edges); run graphrec train")
+        return
+    click.echo(f"predictor: {record['id']} ({record['model']}, trained {record['created_at']} "
+               f"on {record['trained_on_edges']} edges)\nobserved:  {data['observed']}\n"
+               f"predicted: {data['predicted']}")
+    if data["stale"]:
+        click.echo(f"stale: observed edges changed at {data['last_observed_change']}, after "
+                   "training; run graphrec train, then graphrec predict")
+
+
 # -- synth and info -------------------------------------------------------------------------
 
 @main.command()

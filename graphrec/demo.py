@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from . import queries
 from .api import open as open_graph
 from .config import default_home
 from .synth import generate_zoo
 
 
 def run_demo(echo: Callable[[str], None], home: Path | None = None, *, models: int = 30,
-             datasets: int = 300, density: float = 0.3, seed: int = 0) -> dict:
-    """Generate a zoo, ingest it into a demo database, and answer a few questions."""
+             datasets: int = 300, density: float = 0.3, seed: int = 0,
+             epochs: int = 300) -> dict:
+    """Generate a zoo, ingest it, train SCG4Trf, predict, and recommend (cold start too)."""
     from .cli import format_table
+    from .predict import workflow
 
     base = (home or default_home()) / "demo"
     zoo = generate_zoo(models, datasets, density, seed, base / "zoo")
@@ -25,18 +28,31 @@ def run_demo(echo: Callable[[str], None], home: Path | None = None, *, models: i
         echo(f"2. ingested into {g.location}: {summary.transfers.created} new and "
              f"{summary.transfers.unchanged} unchanged observed edges "
              f"in {summary.seconds:.2f} s")
-        counts = g.stats()
-        echo("3. the graph:\n" + format_table(
-            [{"label": k, "nodes": v} for k, v in counts["nodes"].items()]))
-        names = [r["dataset"] for r in g.query("coverage", k=datasets)][-3:]
+        record = workflow.train(g.store, "scg4trf", epochs=epochs, seed=seed)
+        echo(f"3. trained {record['id']} on {record['trained_on_edges']} observed edges in "
+             f"{record['fit_seconds']:.1f} s")
+        predicted = workflow.predict(g.store)
+        echo(f"4. wrote {predicted['predicted']} predicted edges for the pairs never measured")
+        names = [r["dataset"] for r in g.query("coverage", k=3)]
         answers = {}
         for name in names:
-            rows = g.query("top-models", dataset=name, k=3)
+            rows = workflow.recommend(g.store, name, k=5)
             answers[name] = rows
-            echo(f"4. best observed models for {name}:\n"
-                 + format_table(rows, ["model", "family", "accuracy"]))
-        similar = g.query("similar-datasets", dataset=names[0], k=3)
-        echo(f"5. datasets most like {names[0]} (shared labels, same domain):\n"
-             + format_table(similar))
+            echo(f"5. recommended for {name} (least measured):\n"
+                 + format_table(rows, ["model", "family", "source", "score"]))
+        cold = {"domain": "sketch", "num_classes": 8, "samples_per_class": 30,
+                "train_size": 240, "labels": ["cat", "dog", "airplane", "apple", "bear",
+                                              "bicycle", "bird", "book"]}
+        name = "my_new_sketch_dataset"
+        exists = g.store.run(queries.get("predict/dataset-exists").text, {"name": name})
+        if exists[0]["exists"]:  # from an earlier run of the demo
+            workflow.predict(g.store, datasets=[name])
+            rows = workflow.recommend(g.store, name, k=5)
+        else:
+            rows = workflow.recommend_new(g.store, name, cold, k=5)
+        answers[name] = rows
+        echo(f"6. cold start: {name}, a dataset with no history, from its metadata alone:\n"
+             + format_table(rows, ["model", "family", "source", "score"]))
     echo("\nNext: graphrec --db " + str(base / "db") + " query --list")
-    return {"zoo": str(zoo.out_dir), "database": str(base / "db"), "top_models": answers}
+    return {"zoo": str(zoo.out_dir), "database": str(base / "db"), "predictor": record["id"],
+            "recommendations": answers}

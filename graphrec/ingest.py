@@ -206,7 +206,7 @@ def _dataset_batches(keys: list[tuple], size: int) -> Iterator[list[tuple]]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _compare(store: Store, query: str, rows: list, key) -> dict[tuple, bool]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from ..config import Target, default_home
 
 Row = dict[str, Any]
 
@@ -22,6 +25,7 @@ UNIQUE_KEYS: dict[str, str] = {
     "PretrainDataset": "name",
     "Domain": "name",
     "Label": "name",
+    "Predictor": "id",
 }
 
 
@@ -42,6 +46,19 @@ class Store(ABC):
 
     #: "falkordb" or "neo4j": only schema statements may differ between them.
     backend: str = ""
+    #: The parsed address this store was opened with.
+    target: Target
+
+    @property
+    def data_dir(self) -> Path:
+        """Where graphrec keeps files that belong with this database (predictor
+        checkpoints): inside an embedded database's folder, else under GRAPHREC_HOME."""
+        if self.target.kind == "embedded" and self.target.path is not None:
+            return self.target.path
+        import hashlib
+
+        digest = hashlib.sha1(self.target.safe_uri.encode()).hexdigest()[:12]
+        return default_home() / "remote" / digest
 
     @property
     @abstractmethod

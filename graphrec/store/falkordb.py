@@ -26,7 +26,7 @@ class FalkorStore(Store):
         import redis
         from falkordb import FalkorDB
 
-        self._target = target
+        self.target = target
         self._server: EmbeddedServer | None = None
         try:
             if target.kind == "embedded":
@@ -47,7 +47,7 @@ class FalkorStore(Store):
 
     @property
     def location(self) -> str:
-        return self._target.safe_uri
+        return self.target.safe_uri
 
     @property
     def server_pid(self) -> int | None:
@@ -69,7 +69,7 @@ class FalkorStore(Store):
         except redis.exceptions.LockError as exc:
             raise StoreError(
                 f"another graphrec process kept the write lock of graph "
-                f"{self._target.graph!r} for {LOCK_WAIT_S:.0f} s; try again when it is done"
+                f"{self.target.graph!r} for {LOCK_WAIT_S:.0f} s; try again when it is done"
             ) from exc
         except redis.exceptions.ResponseError as exc:
             if "empty key" in str(exc).lower():
@@ -104,7 +104,7 @@ class FalkorStore(Store):
         """
         if self._server is not None:
             return self._server.write_lock(LOCK_WAIT_S)
-        return self._db.connection.lock(f"graphrec:write-lock:{self._target.graph}",
+        return self._db.connection.lock(f"graphrec:write-lock:{self.target.graph}",
                                         timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
 
     def ensure_schema(self) -> None:
@@ -125,7 +125,7 @@ class FalkorStore(Store):
             if (label, (key,)) not in constraints:
                 created |= self._tolerate_exists(
                     lambda label=label, key=key: self._db.connection.execute_command(
-                        "GRAPH.CONSTRAINT", "CREATE", self._target.graph, "UNIQUE", "NODE",
+                        "GRAPH.CONSTRAINT", "CREATE", self.target.graph, "UNIQUE", "NODE",
                         label, "PROPERTIES", "1", key))
         if created and self._server is not None:
             # FalkorDB logs GRAPH.CONSTRAINT twice in the append-only file, and the replayed

@@ -25,7 +25,7 @@ class Neo4jStore(Store):
         import neo4j
         from neo4j import exceptions as nx
 
-        self._target = target
+        self.target = target
         auth = (target.user or "neo4j", target.password) if target.password else None
         try:
             self._driver = neo4j.GraphDatabase.driver(_strip_credentials(target.uri), auth=auth)
@@ -40,7 +40,7 @@ class Neo4jStore(Store):
 
     @property
     def location(self) -> str:
-        return self._target.safe_uri
+        return self.target.safe_uri
 
     def run(self, query: str, params: Mapping[str, Any] | None = None, *,
             write: bool = False) -> list[Row]:
@@ -49,7 +49,7 @@ class Neo4jStore(Store):
 
         try:
             records, _, keys = self._driver.execute_query(
-                query, dict(params or {}), database_=self._target.database,
+                query, dict(params or {}), database_=self.target.database,
                 routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
             )
         except nx.Neo4jError as exc:

@@ -1,0 +1,17 @@
+// recommend: models ranked for a dataset, observed accuracy first-class, predictions beside it.
+// Each row is marked observed (measured accuracy) or predicted (score of the named predictor).
+// @param dataset string  the dataset's name
+// @param predictor string = null  a predictor id (graphrec passes the current one)
+// @param k int = 5  how many models to return
+MATCH (d:Dataset {name: $dataset})
+MATCH (m:Model)
+OPTIONAL MATCH (m)-[t:TRANSFERS_TO]->(d)
+OPTIONAL MATCH (m)-[p:PREDICTED {predictor: $predictor}]->(d)
+WITH m, t, p
+WHERE t IS NOT NULL OR p IS NOT NULL
+RETURN m.name AS model, m.family AS family,
+       CASE WHEN t IS NULL THEN 'predicted' ELSE 'observed' END AS source,
+       coalesce(t.accuracy, p.score) AS score,
+       CASE WHEN t IS NULL THEN p.predictor ELSE null END AS predictor
+ORDER BY score DESC, model ASC
+LIMIT $k

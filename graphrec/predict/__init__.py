@@ -1,0 +1,13 @@
+"""Learning from the transferability graph: features, predictors, training and prediction.
+
+- `graph.TransferGraph`: the graph as arrays; `io.from_zoo` builds one from input files and
+  `workflow.read_graph` from the database.
+- `features`: node property dicts to feature matrices (`NodeEncoder`).
+- `nn`: the SCG4Trf / G4Trf encoder and the pair decoder (PyTorch Geometric modules).
+- `predictors`: one `fit` / `predict` interface for SCG4Trf, G4Trf and the baselines.
+- `workflow`: train, predict, recommend and cold start against a database.
+"""
+
+from .graph import TransferGraph
+
+__all__ = ["TransferGraph"]

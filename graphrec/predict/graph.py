@@ -1,0 +1,78 @@
+"""The transferability graph as arrays: what every predictor learns from and answers about.
+
+Index-based and backend-free, so predictors, benchmarks and notebooks can build one from the
+database (`graphrec.predict.io`), from files, or by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class TransferGraph:
+    """Models x datasets with node metadata and the observed (known) accuracies.
+
+    - `models[i]` / `datasets[j]`: names; `model_props[i]` / `dataset_props[j]`: properties
+      as stored on the nodes (family, params, ..., domain, labels, ...).
+    - `edges`: int64 array (E, 2) of observed [model index, dataset index] pairs.
+    - `accuracy`: float64 array (E,), the observed accuracy of each edge, in [0, 1].
+    """
+
+    models: list[str]
+    datasets: list[str]
+    model_props: list[dict[str, Any]]
+    dataset_props: list[dict[str, Any]]
+    edges: np.ndarray
+    accuracy: np.ndarray
+    _model_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _dataset_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        self.accuracy = np.asarray(self.accuracy, dtype=np.float64).reshape(-1)
+        if len(self.edges) != len(self.accuracy):
+            raise ValueError(f"{len(self.edges)} edges but {len(self.accuracy)} accuracies")
+        if len(self.model_props) != len(self.models) or len(self.dataset_props) != len(
+                self.datasets):
+            raise ValueError("one property map per model and per dataset is needed")
+        if len(self.edges) and (self.edges[:, 0].max() >= len(self.models)
+                                or self.edges[:, 1].max() >= len(self.datasets)
+                                or self.edges.min() < 0):
+            raise ValueError("an edge points outside the model or dataset lists")
+        self._model_index = {n: i for i, n in enumerate(self.models)}
+        self._dataset_index = {n: j for j, n in enumerate(self.datasets)}
+
+    @property
+    def num_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def num_datasets(self) -> int:
+        return len(self.datasets)
+
+    def model_index(self, name: str) -> int:
+        return self._model_index[name]
+
+    def dataset_index(self, name: str) -> int:
+        return self._dataset_index[name]
+
+    def matrix(self) -> np.ndarray:
+        """Models x datasets accuracies, NaN where unobserved."""
+        out = np.full((self.num_models, self.num_datasets), np.nan)
+        out[self.edges[:, 0], self.edges[:, 1]] = self.accuracy
+        return out
+
+    def all_pairs(self) -> np.ndarray:
+        """Every (model, dataset) index pair, model-major."""
+        m, d = np.meshgrid(np.arange(self.num_models), np.arange(self.num_datasets),
+                           indexing="ij")
+        return np.stack([m.ravel(), d.ravel()], axis=1)
+
+    def with_edges(self, keep: np.ndarray) -> TransferGraph:
+        """The same nodes with only the edges where `keep` (bool mask or indices) holds."""
+        return TransferGraph(self.models, self.datasets, self.model_props, self.dataset_props,
+                             self.edges[keep], self.accuracy[keep])

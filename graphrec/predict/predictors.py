@@ -1,0 +1,545 @@
+"""Predictors of missing transferability edges: the paper's GAT models and two baselines.
+
+Every predictor has scikit-learn's shape: configure in `__init__`, learn in `fit`, answer in
+`predict`. `predict` takes the graph again because at prediction time it may hold nodes
+`fit` never saw (a cold-start dataset with metadata and no edges); those are encoded with the
+encoders fitted in `fit`. `save`/`load` write one `torch.save` file that `load` reads back
+with `weights_only=True`, so a checkpoint cannot run code.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from abc import ABC, abstractmethod
+from itertools import chain
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .features import NodeEncoder, dataset_encoder, model_encoder
+from .graph import TransferGraph
+from .nn import PairDecoder, TransferEncoder
+
+__all__ = [
+    "PREDICTORS",
+    "G4TrfPredictor",
+    "GATPredictor",
+    "LinearPredictor",
+    "MeanPredictor",
+    "Predictor",
+    "SCG4TrfPredictor",
+    "make_predictor",
+]
+
+
+def _check_graph(graph: TransferGraph) -> None:
+    """What every `fit` needs: at least one observed edge, with a usable accuracy."""
+    if len(graph.edges) == 0:
+        raise ValueError(f"the graph has no observed edges ({graph.num_models} models, "
+                         f"{graph.num_datasets} datasets): a predictor learns from known "
+                         "accuracies, so give it some")
+    if not np.all(np.isfinite(graph.accuracy)):
+        bad = int(np.count_nonzero(~np.isfinite(graph.accuracy)))
+        raise ValueError(f"{bad} observed accuracies are NaN or infinite; drop those edges "
+                         "before fitting")
+
+
+def _check_pairs(graph: TransferGraph, pairs: Any) -> np.ndarray:
+    """`pairs` as an int64 (P, 2) array of valid [model index, dataset index] rows."""
+    arr = np.asarray(pairs)
+    if arr.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"pairs must hold integer indices, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"pairs must have shape (P, 2) [model index, dataset index], "
+                         f"got {arr.shape}")
+    arr = arr.astype(np.int64, copy=False)
+    for col, n, what in ((0, graph.num_models, "model"), (1, graph.num_datasets, "dataset")):
+        bad = (arr[:, col] < 0) | (arr[:, col] >= n)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"pair {k} names {what} index {int(arr[k, col])}, but the graph "
+                             f"has {n} {what}s (valid: 0..{n - 1})")
+    return arr
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """Config arrays come back from a checkpoint as tensors; hand them on as numpy."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    return value
+
+
+class _NodeFeatures:
+    """Feature rows for a graph's models and datasets.
+
+    A side with an explicit array (rows aligned with the graph's nodes) uses it as is. The
+    other side gets its default `NodeEncoder`, fitted on the training graph so that nodes
+    added later encode into the same columns, and, with `identity`, a one-hot of the node's
+    name: the authors' own features carry both, and without it two models with similar
+    metadata cannot get different scores. A name `fit` never saw encodes as zeros there,
+    so new nodes fall back on their metadata.
+    """
+
+    def __init__(self, model_features: np.ndarray | None,
+                 dataset_features: np.ndarray | None, identity: bool) -> None:
+        self.explicit = {"model": _explicit(model_features, "model_features"),
+                         "dataset": _explicit(dataset_features, "dataset_features")}
+        self.identity = identity
+        self.encoders: dict[str, NodeEncoder] = {}
+
+    @staticmethod
+    def _sides(graph: TransferGraph) -> tuple[tuple[str, Any, list, list[str]], ...]:
+        return (("model", model_encoder, graph.model_props, graph.models),
+                ("dataset", dataset_encoder, graph.dataset_props, graph.datasets))
+
+    def fit(self, graph: TransferGraph) -> _NodeFeatures:
+        self.encoders = {}
+        for side, make, props, names in self._sides(graph):
+            if self.explicit[side] is None:
+                self.encoders[side] = make().fit(props)
+                if self.identity:
+                    self.encoders[f"{side}_identity"] = NodeEncoder(
+                        categorical=("name",)).fit([{"name": n} for n in names])
+        return self
+
+    def transform(self, graph: TransferGraph) -> tuple[np.ndarray, np.ndarray]:
+        """(model rows, dataset rows), float64; a side with no columns gets one of ones."""
+        out = []
+        for side, _, props, names in self._sides(graph):
+            explicit = self.explicit[side]
+            if explicit is not None:
+                if len(explicit) != len(names):
+                    raise ValueError(f"{side}_features has {len(explicit)} rows but the graph "
+                                     f"has {len(names)} {side}s; give one row per {side} of "
+                                     "the graph you fit or predict on, in its order")
+                rows = explicit.astype(np.float64)
+            else:
+                rows = self.encoders[side].transform(props).astype(np.float64)
+                ident = self.encoders.get(f"{side}_identity")
+                if ident is not None:
+                    rows = np.concatenate(
+                        [rows, ident.transform([{"name": n} for n in names])], axis=1)
+            if rows.shape[1] == 0:  # no usable metadata: still tell the node types apart
+                rows = np.ones((len(names), 1))
+            out.append(rows)
+        return out[0], out[1]
+
+    @property
+    def both_explicit(self) -> bool:
+        return all(v is not None for v in self.explicit.values())
+
+    def state(self) -> dict[str, Any]:
+        return {key: enc.state_dict() for key, enc in self.encoders.items()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.encoders = {key: NodeEncoder.from_state(s) for key, s in state.items()}
+        missing = [s for s, v in self.explicit.items() if v is None and s not in self.encoders]
+        if missing:
+            raise ValueError(f"the state has no encoder for the {' and '.join(missing)} nodes "
+                             "and the config gives no feature array for them")
+
+
+def _explicit(value: Any, what: str) -> np.ndarray | None:
+    value = _as_array(value)
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.ndim != 2 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be a 2-D numeric array (one row per node), "
+                         f"got shape {arr.shape} and dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} holds NaN or infinite values")
+    return arr
+
+
+class Predictor(ABC):
+    """Predicts the accuracy of (model, dataset) pairs from a `TransferGraph`.
+
+    Subclasses implement `_fit` and `_predict`; the public methods check inputs once, here,
+    so that every predictor fails the same way on the same bad input.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._fitted = False
+
+    def fit(self, graph: TransferGraph) -> Self:
+        """Learn from the observed edges (and node metadata) of `graph`."""
+        self._fitted = False  # a failed refit must not leave half-replaced state usable
+        _check_graph(graph)
+        self._check_config()
+        self._fit(graph)
+        self._fitted = True
+        return self
+
+    def predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        """Scores in [0, 1] (float64, shape (P,)) of `pairs` [model idx, dataset idx] of `graph`.
+
+        `graph` may differ from the one `fit` saw (new nodes, other known edges): names and
+        metadata, not positions, tie it to what was learnt.
+        """
+        if not self._fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted: call fit() first "
+                               "(or Predictor.load a checkpoint)")
+        checked = _check_pairs(graph, pairs)
+        if len(checked) == 0:
+            return np.zeros(0, dtype=np.float64)
+        scores = np.asarray(self._predict(graph, checked), dtype=np.float64)
+        return np.clip(scores, 0.0, 1.0)
+
+    @abstractmethod
+    def _fit(self, graph: TransferGraph) -> None: ...
+
+    @abstractmethod
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray: ...
+
+    def _check_config(self) -> None:
+        """Reject bad constructor arguments when fitting, as scikit-learn does."""
+        return None
+
+    @abstractmethod
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments: `type(self)(**get_config())` is an unfitted twin."""
+
+    @abstractmethod
+    def get_state(self) -> dict[str, Any]:
+        """What `fit` learnt, as tensors and plain Python values."""
+
+    @abstractmethod
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Become the fitted predictor that `get_state` described."""
+
+    def save(self, path: str | Path) -> None:
+        """One file holding the name, config and learnt state (arrays stored as tensors)."""
+        from .. import __version__
+
+        if not self._fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted: nothing to save")
+        config = {k: torch.tensor(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v
+                  for k, v in self.get_config().items()}
+        torch.save({"predictor": self.name, "config": config, "state": self.get_state(),
+                    "graphrec_version": __version__}, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = None) -> Predictor:
+        """The predictor saved at `path`, as the subclass it was saved from.
+
+        `device` overrides the saved one (a GPU-trained model loaded on a CPU machine).
+        """
+        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+        if not isinstance(data, dict) or "predictor" not in data:
+            raise ValueError(f"{path}: not a graphrec predictor checkpoint")
+        name = data["predictor"]
+        if name not in PREDICTORS:
+            raise ValueError(f"{path}: unknown predictor {name!r} (this graphrec knows "
+                             f"{', '.join(PREDICTORS)})")
+        target = PREDICTORS[name]
+        if not issubclass(target, cls):
+            raise ValueError(f"{path} holds a {target.__name__}, not a {cls.__name__}")
+        config = {k: _as_array(v) for k, v in data["config"].items()}
+        if device is not None and "device" in config:
+            config["device"] = device
+        predictor = target(**config)
+        predictor.set_state(data["state"])
+        predictor._fitted = True
+        return predictor
+
+    def __repr__(self) -> str:
+        def show(v: Any) -> str:
+            return f"<array {v.shape}>" if isinstance(v, np.ndarray) else repr(v)
+
+        args = ", ".join(f"{k}={show(v)}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MeanPredictor(Predictor):
+    """Popularity: a model's mean observed accuracy, whatever the dataset.
+
+    The floor any learnt predictor must beat; a model with no observed edge (or one `fit`
+    never saw) gets the global mean.
+    """
+
+    name = "mean"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.models_: list[str] = []
+        self.means_ = np.zeros(0)
+        self.global_mean_ = math.nan
+
+    def _fit(self, graph: TransferGraph) -> None:
+        sums = np.bincount(graph.edges[:, 0], weights=graph.accuracy,
+                           minlength=graph.num_models)
+        counts = np.bincount(graph.edges[:, 0], minlength=graph.num_models)
+        self.global_mean_ = float(graph.accuracy.mean())
+        self.models_ = list(graph.models)
+        self.means_ = np.where(counts > 0, sums / np.maximum(counts, 1), self.global_mean_)
+
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        known = dict(zip(self.models_, self.means_.tolist(), strict=True))
+        per_model = np.array([known.get(m, self.global_mean_) for m in graph.models])
+        return per_model[pairs[:, 0]]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    def get_state(self) -> dict[str, Any]:
+        return {"models": list(self.models_), "means": torch.from_numpy(self.means_.copy()),
+                "global_mean": self.global_mean_}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.models_ = list(state["models"])
+        self.means_ = _as_array(state["means"]).astype(np.float64)
+        self.global_mean_ = float(state["global_mean"])
+        self._fitted = True
+
+
+class _FeaturePredictor(Predictor):
+    """A predictor that reads node features: explicit arrays, else the default encoders."""
+
+    identity: bool
+    model_features: np.ndarray | None
+    dataset_features: np.ndarray | None
+
+    def _new_features(self) -> _NodeFeatures:
+        return _NodeFeatures(self.model_features, self.dataset_features, bool(self.identity))
+
+
+class LinearPredictor(_FeaturePredictor):
+    """The paper's LR baseline (Li et al., CVPR 2023): ridge on [model || dataset] features.
+
+    Closed form, with an unpenalised intercept. Additive in the two feature blocks, so within
+    a dataset it orders the models the same way everywhere; the dataset block sets the level.
+    """
+
+    name = "linear"
+
+    def __init__(self, alpha: float = 1.0, identity: bool = True,
+                 model_features: np.ndarray | None = None,
+                 dataset_features: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.identity = identity
+        self.model_features = model_features
+        self.dataset_features = dataset_features
+        self.coef_ = np.zeros(0)
+        self.intercept_ = 0.0
+        self._features = self._new_features()
+
+    def _check_config(self) -> None:
+        if isinstance(self.alpha, bool) or not (isinstance(self.alpha, numbers.Real)
+                                                and self.alpha >= 0):
+            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
+
+    def _design(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        fm, fd = self._features.transform(graph)
+        return np.concatenate([fm[pairs[:, 0]], fd[pairs[:, 1]]], axis=1)
+
+    def _fit(self, graph: TransferGraph) -> None:
+        self._features = self._new_features().fit(graph)
+        x = self._design(graph, graph.edges)
+        y = graph.accuracy
+        x_mean, y_mean = x.mean(axis=0), y.mean()
+        xc, yc = x - x_mean, y - y_mean
+        if self.alpha > 0:
+            gram = xc.T @ xc + self.alpha * np.eye(xc.shape[1])
+            self.coef_ = np.linalg.solve(gram, xc.T @ yc)
+        else:
+            self.coef_ = np.linalg.lstsq(xc, yc, rcond=None)[0]
+        self.intercept_ = float(y_mean - x_mean @ self.coef_)
+
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        x = self._design(graph, pairs)
+        if x.shape[1] != len(self.coef_):
+            raise ValueError(f"the features have {x.shape[1]} columns but the predictor was "
+                             f"fitted on {len(self.coef_)}")
+        return x @ self.coef_ + self.intercept_
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, "identity": self.identity,
+                "model_features": self.model_features,
+                "dataset_features": self.dataset_features}
+
+    def get_state(self) -> dict[str, Any]:
+        return {"coef": torch.from_numpy(self.coef_.copy()), "intercept": self.intercept_,
+                "encoders": self._features.state()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._features = self._new_features()
+        self._features.load_state(state["encoders"])
+        self.coef_ = _as_array(state["coef"]).astype(np.float64)
+        self.intercept_ = float(state["intercept"])
+        self._fitted = True
+
+
+class GATPredictor(_FeaturePredictor):
+    """SCG4Trf (Chen et al., 2024): a GAT encoder with skip combination and a pair decoder.
+
+    Node features: models first, then datasets. With the default encoders, model rows are
+    `[model features || 0]` and dataset rows `[0 || dataset features]`, so the first linear
+    layer acts as a per-type projection; explicit arrays of equal width (the authors' 852-dim
+    files) are stacked as they are. Edges run model -> dataset, as in the authors' code, and
+    at prediction time the graph's own observed edges are used for message passing. Training
+    is full batch, Adam, MSE on the observed edges, a fixed number of epochs.
+    """
+
+    name = "scg4trf"
+    skip: ClassVar[bool] = True
+
+    def __init__(self, hidden: int = 64, epochs: int = 300, lr: float = 5e-3, seed: int = 0,
+                 device: str = "cpu", progress: bool = False, identity: bool = True,
+                 model_features: np.ndarray | None = None,
+                 dataset_features: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        self.identity = identity
+        self.model_features = model_features
+        self.dataset_features = dataset_features
+        self.train_loss: float | None = None
+        self.encoder_: TransferEncoder | None = None
+        self.decoder_: PairDecoder | None = None
+        self._features = self._new_features()
+
+    def _check_config(self) -> None:
+        for what, value, low in (("hidden", self.hidden, 1), ("epochs", self.epochs, 1)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+        if isinstance(self.lr, bool) or not (isinstance(self.lr, numbers.Real) and self.lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
+        self._device()
+
+    def _device(self) -> torch.device:
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device {self.device!r} is not a torch device: {exc}") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device!r} asks for a GPU, but torch sees none "
+                             "(use device='cpu')")
+        return device
+
+    def _inputs(self, graph: TransferGraph, device: torch.device
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node feature matrix (models, then datasets) and the model -> dataset edges."""
+        fm, fd = self._features.transform(graph)
+        if self._features.both_explicit and fm.shape[1] == fd.shape[1]:
+            x = np.concatenate([fm, fd], axis=0)
+        else:
+            x = np.zeros((len(fm) + len(fd), fm.shape[1] + fd.shape[1]))
+            x[:len(fm), :fm.shape[1]] = fm
+            x[len(fm):, fm.shape[1]:] = fd
+        edges = torch.from_numpy(graph.edges.T.copy())
+        edge_index = torch.stack([edges[0], edges[1] + graph.num_models])
+        return (torch.from_numpy(x).to(device=device, dtype=torch.float32),
+                edge_index.to(device))
+
+    def _modules(self, in_channels: int, device: torch.device
+                 ) -> tuple[TransferEncoder, PairDecoder]:
+        encoder = TransferEncoder(in_channels, self.hidden, self.hidden, skip=self.skip)
+        return encoder.to(device), PairDecoder(self.hidden).to(device)
+
+    def _fit(self, graph: TransferGraph) -> None:
+        device = self._device()
+        self._features = self._new_features().fit(graph)
+        x, edge_index = self._inputs(graph, device)
+        src = torch.from_numpy(graph.edges[:, 0].copy()).to(device)
+        dst = torch.from_numpy(graph.edges[:, 1] + graph.num_models).to(device)
+        target = torch.from_numpy(graph.accuracy).to(device=device, dtype=torch.float32)
+        # Seed inside a forked RNG: the fit is reproducible and the caller's RNG untouched.
+        forked = []
+        if device.type == "cuda":
+            forked = [torch.cuda.current_device() if device.index is None else device.index]
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(self.seed)
+            encoder, decoder = self._modules(x.shape[1], device)
+        optimizer = torch.optim.Adam(chain(encoder.parameters(), decoder.parameters()),
+                                     lr=self.lr)
+        encoder.train()
+        decoder.train()
+        bar = tqdm(range(self.epochs), desc=self.name, disable=not self.progress, leave=False)
+        loss = torch.zeros(())
+        for _ in bar:
+            optimizer.zero_grad()
+            loss = F.mse_loss(decoder.decode(encoder(x, edge_index), src, dst), target)
+            loss.backward()
+            optimizer.step()
+            if self.progress:
+                bar.set_postfix(loss=f"{loss.item():.5f}")
+        bar.close()
+        self.train_loss = float(loss.item())
+        self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
+
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        assert self.encoder_ is not None and self.decoder_ is not None
+        device = next(self.encoder_.parameters()).device
+        x, edge_index = self._inputs(graph, device)
+        if x.shape[1] != self.encoder_.in_channels:
+            raise ValueError(f"the node features have {x.shape[1]} columns but the predictor "
+                             f"was fitted on {self.encoder_.in_channels}")
+        src = torch.from_numpy(pairs[:, 0].copy()).to(device)
+        dst = torch.from_numpy(pairs[:, 1] + graph.num_models).to(device)
+        with torch.no_grad():
+            scores = self.decoder_.decode(self.encoder_(x, edge_index), src, dst)
+        return scores.cpu().numpy().astype(np.float64)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "seed": self.seed,
+                "device": self.device, "progress": self.progress, "identity": self.identity,
+                "model_features": self.model_features,
+                "dataset_features": self.dataset_features}
+
+    def get_state(self) -> dict[str, Any]:
+        assert self.encoder_ is not None and self.decoder_ is not None
+
+        def cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+            return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+        return {"in_channels": self.encoder_.in_channels, "encoder": cpu(self.encoder_),
+                "decoder": cpu(self.decoder_), "features": self._features.state(),
+                "train_loss": self.train_loss}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._features = self._new_features()
+        self._features.load_state(state["features"])
+        encoder, decoder = self._modules(int(state["in_channels"]), self._device())
+        encoder.load_state_dict(state["encoder"])
+        decoder.load_state_dict(state["decoder"])
+        self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
+        loss = state.get("train_loss")
+        self.train_loss = None if loss is None else float(loss)
+        self._fitted = True
+
+
+SCG4TrfPredictor = GATPredictor
+
+
+class G4TrfPredictor(GATPredictor):
+    """G4Trf: the same network without the skip combination (embeddings = last GAT layer)."""
+
+    name = "g4trf"
+    skip: ClassVar[bool] = False
+
+
+PREDICTORS: dict[str, type[Predictor]] = {
+    p.name: p for p in (GATPredictor, G4TrfPredictor, MeanPredictor, LinearPredictor)
+}
+
+
+def make_predictor(name: str, **config: Any) -> Predictor:
+    """A new, unfitted predictor by registry name (`scg4trf`, `g4trf`, `mean`, `linear`)."""
+    if name not in PREDICTORS:
+        raise ValueError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
+    return PREDICTORS[name](**config)

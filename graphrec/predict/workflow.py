@@ -1,0 +1,237 @@
+"""Train, predict and recommend against a graph database.
+
+The database stays the source of truth: the trainer reads the graph through Cypher files in
+pages, a trained predictor is recorded as a `(:Predictor)` node with its checkpoint on disk
+beside the database, and predictions go back as `PREDICTED` relationships that never replace
+an observed `TRANSFERS_TO` edge.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import queries
+from ..errors import UsageError
+from ..store import Row, Store
+from .graph import TransferGraph
+
+PAGE = 10_000  # nodes per read
+DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
+WRITE_BATCH = 5_000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def read_graph(store: Store) -> TransferGraph:
+    """Pull models, datasets and observed accuracies out of the database, page by page."""
+
+    def nodes(kind: str) -> list[Row]:
+        query = queries.get(f"predict/read-{kind}").text
+        rows: list[Row] = []
+        while True:
+            page = store.run(query, {"skip": len(rows), "limit": PAGE})
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+
+    models, datasets = nodes("models"), nodes("datasets")
+    model_names = [r["name"] for r in models]
+    dataset_names = [r["name"] for r in datasets]
+    mi = {n: i for i, n in enumerate(model_names)}
+    di = {n: j for j, n in enumerate(dataset_names)}
+    observed = queries.get("predict/read-observed").text
+    edges: list[tuple[int, int]] = []
+    accuracy: list[float] = []
+    for start in range(0, len(dataset_names), DATASETS_PER_READ):
+        chunk = dataset_names[start:start + DATASETS_PER_READ]
+        for r in store.run(observed, {"datasets": chunk}):
+            edges.append((mi[r["model"]], di[r["dataset"]]))
+            accuracy.append(float(r["accuracy"]))
+    order = np.lexsort((np.array([d for _, d in edges]), np.array([m for m, _ in edges]))) \
+        if edges else np.zeros(0, dtype=np.int64)
+    return TransferGraph(model_names, dataset_names, [r["props"] for r in models],
+                         [r["props"] for r in datasets],
+                         np.array(edges, dtype=np.int64).reshape(-1, 2)[order],
+                         np.array(accuracy, dtype=np.float64)[order])
+
+
+def _make(name: str, options: dict[str, Any]):
+    from .predictors import PREDICTORS
+
+    if name not in PREDICTORS:
+        raise UsageError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
+    cls = PREDICTORS[name]
+    accepted = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
+
+
+def train(store: Store, model: str = "scg4trf", **options: Any) -> dict[str, Any]:
+    """Fit a predictor on every observed edge; save its checkpoint; record a Predictor node."""
+    graph = read_graph(store)
+    if len(graph.edges) == 0:
+        raise UsageError("the graph has no observed edges to learn from; ingest some first "
+                         "(graphrec ingest ...)")
+    predictor = _make(model, options)
+    started = time.perf_counter()
+    predictor.fit(graph)
+    seconds = time.perf_counter() - started
+    created = _now()
+    pid = f"{model}-{created.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"
+    folder = store.data_dir / "predictors"
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint = folder / f"{pid}.pt"
+    predictor.save(checkpoint)
+    loss = getattr(predictor, "train_loss", None)
+    props = {
+        "id": pid, "model": model, "created_at": created,
+        "hyperparameters": json.dumps(predictor.get_config(), sort_keys=True, default=str),
+        "trained_on_edges": len(graph.edges), "models": graph.num_models,
+        "datasets": graph.num_datasets, "checkpoint": str(checkpoint),
+        "fit_seconds": round(seconds, 3),
+    }
+    if loss is not None:
+        props["train_loss"] = float(loss)
+    store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
+    return props
+
+
+def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any]:
+    """A predictor's record: the given id, or the most recently trained one."""
+    if predictor_id:
+        rows = store.run(queries.get("predict/get-predictor").text, {"id": predictor_id})
+        if not rows:
+            raise UsageError(f"no predictor {predictor_id!r} in this database; "
+                             "`graphrec status` lists the current one")
+    else:
+        rows = store.run(queries.get("predict/latest-predictor").text)
+        if not rows:
+            raise UsageError("no trained predictor in this database; run `graphrec train`")
+    return rows[0]["predictor"]
+
+
+def load_predictor(record: dict[str, Any]):
+    from .predictors import Predictor
+
+    path = Path(record["checkpoint"])
+    if not path.exists():
+        raise UsageError(f"the checkpoint of predictor {record['id']!r} is missing ({path}); "
+                         "train again with `graphrec train`")
+    return Predictor.load(path)
+
+
+def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best-scored pairs of each dataset (vectorised)."""
+    order = np.lexsort((-scores, pairs[:, 1]))  # by dataset, best first
+    ds = pairs[order, 1]
+    starts = np.r_[0, np.flatnonzero(np.diff(ds)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[rank < k]
+
+
+def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
+            datasets: list[str] | None = None) -> dict[str, Any]:
+    """Score every pair without an observed edge (or only `datasets`) and write the scores.
+
+    A new run of a predictor replaces its earlier predictions for the datasets it scores.
+    """
+    if top_k is not None and top_k < 1:
+        raise UsageError("--top-k must be 1 or more")
+    record = get_predictor(store, predictor_id)
+    predictor = load_predictor(record)
+    graph = read_graph(store)
+    started = time.perf_counter()
+    pairs = graph.all_pairs()
+    if datasets is not None:
+        wanted = np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
+        pairs = pairs[np.isin(pairs[:, 1], wanted)]
+    known = np.zeros((graph.num_models, graph.num_datasets), dtype=bool)
+    known[graph.edges[:, 0], graph.edges[:, 1]] = True
+    pairs = pairs[~known[pairs[:, 0], pairs[:, 1]]]
+    scores = predictor.predict(graph, pairs) if len(pairs) else np.zeros(0)
+    if top_k is not None and len(pairs):
+        keep = _top_k(pairs, scores, top_k)
+        pairs, scores = pairs[keep], scores[keep]
+    pid = record["id"]
+    if datasets is None:
+        clear = queries.get("predict/clear-predictions").text
+        while store.run(clear, {"predictor": pid, "limit": 50_000}, write=True)[0]["deleted"]:
+            pass
+    write = queries.get("predict/write-predictions").text
+    now = _now()
+    for start in range(0, len(pairs), WRITE_BATCH):
+        chunk = slice(start, start + WRITE_BATCH)
+        rows = [[graph.models[m], graph.datasets[d], float(s)]
+                for (m, d), s in zip(pairs[chunk], scores[chunk], strict=True)]
+        store.run(write, {"rows": rows, "predictor": pid, "now": now}, write=True)
+    return {"predictor": pid, "predicted": len(pairs), "observed": len(graph.edges),
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
+def recommend(store: Store, dataset: str, k: int = 5,
+              predictor_id: str | None = None) -> list[Row]:
+    """Models ranked for `dataset`: observed accuracies and the current predictor's scores."""
+    if not store.run(queries.get("predict/dataset-exists").text, {"name": dataset})[0]["exists"]:
+        import difflib
+
+        names = [r["name"] for r in store.run(queries.get("predict/dataset-names").text)]
+        close = difflib.get_close_matches(dataset, names, n=5, cutoff=0.5)
+        hint = f" Close names: {', '.join(close)}." if close else ""
+        raise UsageError(f"no dataset named {dataset!r} in the graph.{hint} To recommend for "
+                         "a new dataset, describe it: graphrec recommend NAME --domain ... "
+                         "--num-classes ... (see --help)")
+    record = None
+    try:
+        record = get_predictor(store, predictor_id)
+    except UsageError:
+        if predictor_id:
+            raise
+    q = queries.get("recommend")
+    return store.run(q.text, q.bind({"dataset": dataset, "k": k,
+                                     "predictor": record["id"] if record else None}))
+
+
+def add_dataset(store: Store, name: str, props: dict[str, Any]) -> None:
+    """Put a new dataset (metadata only, no observed edges) into the graph: cold start."""
+    from ..ingest import ingest
+    from ..loaders.build import Entity, ZooData
+
+    clean = {k: v for k, v in props.items() if v not in (None, "", [])}
+    ingest(store, ZooData(datasets={name: Entity(clean, ("command line", 0))}))
+
+
+def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
+                  predictor_id: str | None = None) -> list[Row]:
+    """Cold start: add `dataset` from its metadata, score it with the current predictor (no
+    retraining), and recommend."""
+    if store.run(queries.get("predict/dataset-exists").text, {"name": dataset})[0]["exists"]:
+        raise UsageError(f"dataset {dataset!r} is already in the graph; drop the metadata "
+                         "options to recommend for it")
+    get_predictor(store, predictor_id)  # fail before writing anything
+    add_dataset(store, dataset, props)
+    predict(store, predictor_id, datasets=[dataset])
+    return recommend(store, dataset, k, predictor_id)
+
+
+def status(store: Store) -> dict[str, Any]:
+    """The current predictor, observed and predicted counts, and whether predictions are
+    stale (observed edges changed after the predictor was trained)."""
+    try:
+        record: dict[str, Any] | None = get_predictor(store)
+    except UsageError:
+        record = None
+    row = store.run(queries.get("predict/status").text,
+                    {"predictor": record["id"] if record else None})[0]
+    stale = bool(record and row["last_observed_change"]
+                 and row["last_observed_change"] > record["created_at"])
+    return {"predictor": record, "observed": row["observed"], "predicted": row["predicted"],
+            "last_observed_change": row["last_observed_change"], "stale": stale}
