@@ -174,3 +174,69 @@ def test_paper_data_hidden_half_beats_the_mean(tmp_path: Path, domainnet: Path) 
         figures[model] = float(np.mean(per_dataset))
     print(f"\nmean per-dataset Pearson on hidden edges: {figures}")
     assert figures["scg4trf"] > figures["mean"]
+
+
+def _scores(g: graphrec.Graphrec) -> dict:
+    return {(r["m"], r["d"]): r["s"] for r in g.store.run(
+        "MATCH (m:Model)-[p:PREDICTED]->(d:Dataset) RETURN m.name AS m, d.name AS d, "
+        "p.score AS s")}
+
+
+def test_same_seed_same_predictions_and_checkpoint_round_trip(zoo_db) -> None:
+    db, _ = zoo_db
+    with graphrec.open(db) as g:
+        first = workflow.train(g.store, "scg4trf", epochs=20, seed=3)
+        workflow.predict(g.store, first["id"])
+        a = _scores(g)
+        # The checkpoint alone reproduces the predictions (a new process would load it too).
+        workflow.predict(g.store, first["id"])
+        assert _scores(g) == a
+        second = workflow.train(g.store, "scg4trf", epochs=20, seed=3)
+        workflow.predict(g.store, second["id"])
+        by_predictor: dict[str, dict] = {}
+        for r in g.store.run("MATCH (m:Model)-[p:PREDICTED]->(d:Dataset) RETURN m.name AS m, "
+                             "d.name AS d, p.predictor AS p, p.score AS s"):
+            by_predictor.setdefault(r["p"], {})[(r["m"], r["d"])] = r["s"]
+    assert first["id"] != second["id"]
+    assert by_predictor[first["id"]] == by_predictor[second["id"]] == a
+
+
+def test_cold_start_from_the_command_line(zoo_db) -> None:
+    db, _ = zoo_db
+    assert _cli(db, "train", "--epochs", "10").exit_code == 0
+    with graphrec.open(db) as g:
+        models = g.stats()["nodes"]["Model"]
+    result = _cli(db, "recommend", "brand_new", "--domain", "sketch", "--num-classes", "4",
+                  "--samples-per-class", "10", "--labels", "cat,dog,car,tree", "--k", "50",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == models, "every model gets a score for the new dataset"
+    assert all(r["source"] == "predicted" and 0.0 <= r["score"] <= 1.0 for r in rows)
+    with graphrec.open(db) as g:
+        node = g.store.run("MATCH (d:Dataset {name: 'brand_new'})-[:IN_DOMAIN]->(x) "
+                           "RETURN properties(d) AS p, x.name AS domain")[0]
+    assert node["domain"] == "sketch"
+    assert node["p"]["train_size"] == 40 and node["p"]["labels"] == ["cat", "dog", "car", "tree"]
+    # A second time, it exists: describe-and-add is refused, plain recommend works.
+    again = _cli(db, "recommend", "brand_new", "--domain", "sketch")
+    assert again.exit_code == 2 and "already in the graph" in again.stderr
+    assert _cli(db, "recommend", "brand_new").exit_code == 0
+
+
+def test_status_says_when_predictions_are_stale(zoo_db, tmp_path: Path) -> None:
+    db, _ = zoo_db
+    empty = json.loads(_cli(db, "status", "--json").stdout)
+    assert empty["predictor"] is None and empty["observed"] > 0
+    assert _cli(db, "train", "--model", "mean").exit_code == 0
+    assert _cli(db, "predict").exit_code == 0
+    fresh = json.loads(_cli(db, "status", "--json").stdout)
+    assert fresh["stale"] is False and fresh["predicted"] > 0
+    with graphrec.open(db) as g:
+        name = g.store.run("MATCH (d:Dataset) RETURN d.name AS n ORDER BY n LIMIT 1")[0]["n"]
+        model = g.store.run("MATCH (m:Model) RETURN m.name AS n ORDER BY n LIMIT 1")[0]["n"]
+    records = write_csv(tmp_path / "more.csv", f"model,dataset,accuracy\n{model},{name},0.123\n")
+    assert _cli(db, "ingest", str(records)).exit_code == 0
+    stale = json.loads(_cli(db, "status", "--json").stdout)
+    assert stale["stale"] is True
+    assert "stale" in _cli(db, "status").stdout
