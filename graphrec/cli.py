@@ -298,7 +298,8 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, as_json: 
     from .predict import workflow
 
     with obj.open() as g:
-        summary = workflow.predict(g.store, predictor_id, top_k)
+        summary = workflow.predict(g.store, predictor_id, top_k,
+                                   progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(summary)
         return

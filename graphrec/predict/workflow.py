@@ -26,6 +26,7 @@ from .graph import TransferGraph
 PAGE = 10_000  # nodes per read
 DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
 WRITE_BATCH = 5_000
+PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
 
 
 def _now() -> str:
@@ -138,29 +139,38 @@ def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     return order[rank < k]
 
 
+def _unobserved_pairs(graph: TransferGraph, datasets: np.ndarray) -> np.ndarray:
+    """Every (model, dataset) pair of `datasets` that has no observed edge."""
+    m, d = np.meshgrid(np.arange(graph.num_models), datasets, indexing="ij")
+    pairs = np.stack([m.ravel(), d.ravel()], axis=1)
+    in_chunk = np.isin(graph.edges[:, 1], datasets)
+    known = graph.edges[in_chunk]
+    if len(known):
+        key = pairs[:, 0] * graph.num_datasets + pairs[:, 1]
+        observed = known[:, 0] * graph.num_datasets + known[:, 1]
+        pairs = pairs[~np.isin(key, observed)]
+    return pairs
+
+
 def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
-            datasets: list[str] | None = None) -> dict[str, Any]:
+            datasets: list[str] | None = None, progress: bool = False) -> dict[str, Any]:
     """Score every pair without an observed edge (or only `datasets`) and write the scores.
 
-    A new run of a predictor replaces its earlier predictions for the datasets it scores.
+    Works through the datasets in chunks of about PAIRS_PER_CHUNK pairs, so that memory stays
+    bounded for a zoo of any size. A new run of a predictor replaces its earlier predictions.
     """
+    from tqdm import tqdm
+
     if top_k is not None and top_k < 1:
         raise UsageError("--top-k must be 1 or more")
     record = get_predictor(store, predictor_id)
     predictor = load_predictor(record)
     graph = read_graph(store)
     started = time.perf_counter()
-    pairs = graph.all_pairs()
     if datasets is not None:
-        wanted = np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
-        pairs = pairs[np.isin(pairs[:, 1], wanted)]
-    known = np.zeros((graph.num_models, graph.num_datasets), dtype=bool)
-    known[graph.edges[:, 0], graph.edges[:, 1]] = True
-    pairs = pairs[~known[pairs[:, 0], pairs[:, 1]]]
-    scores = predictor.predict(graph, pairs) if len(pairs) else np.zeros(0)
-    if top_k is not None and len(pairs):
-        keep = _top_k(pairs, scores, top_k)
-        pairs, scores = pairs[keep], scores[keep]
+        targets = np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
+    else:
+        targets = np.arange(graph.num_datasets, dtype=np.int64)
     pid = record["id"]
     if datasets is None:
         clear = queries.get("predict/clear-predictions").text
@@ -168,12 +178,29 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
             pass
     write = queries.get("predict/write-predictions").text
     now = _now()
-    for start in range(0, len(pairs), WRITE_BATCH):
-        chunk = slice(start, start + WRITE_BATCH)
-        rows = [[graph.models[m], graph.datasets[d], float(s)]
-                for (m, d), s in zip(pairs[chunk], scores[chunk], strict=True)]
-        store.run(write, {"rows": rows, "predictor": pid, "now": now}, write=True)
-    return {"predictor": pid, "predicted": len(pairs), "observed": len(graph.edges),
+    written = 0
+    per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
+    bar = tqdm(total=len(targets), unit="dataset", desc="predict", disable=not progress,
+               leave=False)
+    try:
+        for start in range(0, len(targets), per_chunk):
+            chunk = targets[start:start + per_chunk]
+            pairs = _unobserved_pairs(graph, chunk)
+            if len(pairs):
+                scores = predictor.predict(graph, pairs)
+                if top_k is not None:
+                    keep = _top_k(pairs, scores, top_k)
+                    pairs, scores = pairs[keep], scores[keep]
+                for at in range(0, len(pairs), WRITE_BATCH):
+                    rows = [[graph.models[m], graph.datasets[d], float(s)] for (m, d), s in
+                            zip(pairs[at:at + WRITE_BATCH], scores[at:at + WRITE_BATCH],
+                                strict=True)]
+                    store.run(write, {"rows": rows, "predictor": pid, "now": now}, write=True)
+                written += len(pairs)
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    return {"predictor": pid, "predicted": written, "observed": len(graph.edges),
             "seconds": round(time.perf_counter() - started, 3)}
 
 
