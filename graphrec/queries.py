@@ -49,6 +49,13 @@ class Query:
     params: tuple[Param, ...]
 
     @property
+    def writes(self) -> bool:
+        """Whether the query changes the graph (run it with write=True)."""
+        body = "\n".join(line for line in self.text.splitlines()
+                         if not line.strip().startswith("//"))
+        return bool(re.search(r"(?i)\b(CREATE|MERGE|SET|DELETE|REMOVE)\b", body))
+
+    @property
     def _limits(self) -> set[str]:
         """Parameters used as LIMIT or SKIP counts, which must not be negative."""
         return set(re.findall(r"(?i)\b(?:LIMIT|SKIP)\s+\$(\w+)", self.text))

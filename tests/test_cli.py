@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 import graphrec
 from graphrec import queries
 from graphrec.cli import main
+from graphrec.predict import workflow
 from graphrec.store.embedded import _pid_alive
 
 from .conftest import REPO, write_csv
@@ -290,17 +291,21 @@ def test_demo_json() -> None:
     data = json.loads(ok("demo", "--json").stdout)
     assert data["database"] == str(home / "demo" / "db")
     assert data["zoo"] == str(home / "demo" / "zoo")
-    answers = data["top_models"]
-    assert len(answers) == 3
+    answers = data["recommendations"]
+    assert len(answers) == 4  # the three least measured datasets, then a cold-start one
     with graphrec.open(data["database"]) as g:
-        # The three best-covered datasets, each with its three best observed models.
-        assert list(answers) == [r["dataset"] for r in g.query("coverage", k=300)][-3:]
+        least = [r["dataset"] for r in g.query("coverage", k=300)
+                 if r["dataset"] != "my_new_sketch_dataset"][:3]
+        assert list(answers)[:3] == least
         for dataset, rows in answers.items():
-            assert len(rows) == 3
-            accuracies = [r["accuracy"] for r in rows]
-            assert accuracies == sorted(accuracies, reverse=True)
-            assert rows == g.query("top-models", dataset=dataset, k=3)
+            assert len(rows) == 5
+            scores = [r["score"] for r in rows]
+            assert scores == sorted(scores, reverse=True)
+            assert rows == workflow.recommend(g.store, dataset, k=5)
+        cold = answers["my_new_sketch_dataset"]
+        assert all(r["source"] == "predicted" for r in cold)
         assert g.stats()["nodes"]["Model"] == 30
+        assert workflow.status(g.store)["predictor"]["id"] == data["predictor"]
 
 
 def test_version() -> None:

@@ -16,6 +16,7 @@ import torch
 from scipy.stats import pearsonr
 
 import graphrec
+from graphrec.predict.features import dataset_encoder, model_encoder
 from graphrec.predict.graph import TransferGraph
 from graphrec.predict.io import from_zoo
 from graphrec.predict.nn import PairDecoder, TransferEncoder
@@ -26,6 +27,7 @@ from graphrec.predict.predictors import (
     LinearPredictor,
     MeanPredictor,
     Predictor,
+    _shared_gram,
     make_predictor,
 )
 
@@ -87,7 +89,81 @@ def test_encoder_skip_combination_maps_three_layers_to_out_channels() -> None:
         TransferEncoder(5, hidden_channels=8, out_channels=3, skip=False)
 
 
-@pytest.mark.parametrize("module", [lambda: TransferEncoder(4, 8, 8), lambda: PairDecoder(8)])
+def _dense_twin(enc: TransferEncoder) -> TransferEncoder:
+    """A TransferEncoder over [x || one-hot(ids)] holding `enc`'s weights, copied across."""
+    twin = TransferEncoder(enc.in_channels + enc.num_ids, enc.hidden_channels,
+                           enc.out_channels, skip=enc.skip).double()
+    state = {k: v for k, v in enc.state_dict().items() if not k.startswith("id_embedding")}
+    assert enc.id_embedding is not None
+    state["lin_in.weight"] = torch.cat([enc.lin_in.weight, enc.id_embedding.weight.T], dim=1)
+    twin.load_state_dict(state)
+    return twin
+
+
+def _one_hot(ids: torch.Tensor, n: int) -> torch.Tensor:
+    out = torch.zeros(len(ids), n, dtype=torch.float64)
+    known = ids >= 0
+    out[known, ids[known]] = 1.0
+    return out
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_encoder_ids_are_a_linear_over_features_and_one_hot(skip: bool) -> None:
+    torch.manual_seed(0)
+    enc = TransferEncoder(5, hidden_channels=8, out_channels=8, skip=skip, num_ids=7).double()
+    with torch.no_grad():  # nothing may hide behind an all-zero embedding or bias
+        enc.id_embedding.weight.normal_()
+        enc.lin_in.bias.normal_()
+    twin = _dense_twin(enc)
+    x = torch.randn(10, 5, dtype=torch.float64)  # float64: equal up to rounding, tightly
+    ids = torch.tensor([3, 0, 6, -1, 1, 2, -1, 4, 5, 3])  # -1: a name fit never saw
+    edge_index = torch.randint(0, 10, (2, 30))
+    z = enc(x, edge_index, ids)
+    torch.testing.assert_close(z, twin(torch.cat([x, _one_hot(ids, 7)], 1), edge_index))
+    # the same gradients: the embedding rows are the one-hot's weight columns
+    z.square().sum().backward()
+    twin(torch.cat([x, _one_hot(ids, 7)], 1), edge_index).square().sum().backward()
+    assert enc.id_embedding.weight.grad is not None and twin.lin_in.weight.grad is not None
+    torch.testing.assert_close(enc.id_embedding.weight.grad, twin.lin_in.weight.grad[:, 5:].T)
+    torch.testing.assert_close(enc.lin_in.weight.grad, twin.lin_in.weight.grad[:, :5])
+    # an unseen name (-1) contributes nothing: no ids at all is metadata alone
+    none = torch.full((10,), -1)
+    torch.testing.assert_close(enc(x, edge_index, none), enc(x, edge_index))
+    torch.testing.assert_close(enc(x, edge_index, none),
+                               twin(torch.cat([x, _one_hot(none, 7)], 1), edge_index))
+
+
+def test_encoder_with_ids_starts_as_the_dense_linear_would() -> None:
+    torch.manual_seed(5)
+    enc = TransferEncoder(5, 8, 8, num_ids=7)
+    torch.manual_seed(5)
+    dense = TransferEncoder(12, 8, 8)
+    assert enc.id_embedding is not None and "num_ids=7" in repr(enc)
+    assert torch.equal(torch.cat([enc.lin_in.weight, enc.id_embedding.weight.T], 1),
+                       dense.lin_in.weight)
+    rest = {k: v for k, v in enc.state_dict().items() if not k.startswith(("lin_in", "id_"))}
+    assert all(torch.equal(v, dense.state_dict()[k]) for k, v in rest.items())
+    bound = 1 / 12 ** 0.5
+    assert float(enc.id_embedding.weight.detach().abs().max()) <= bound
+
+
+def test_encoder_refuses_bad_ids() -> None:
+    enc = TransferEncoder(3, 4, 4, num_ids=2)
+    x, edge_index = torch.randn(3, 3), torch.tensor([[0, 1], [1, 2]])
+    for ids, match in ((torch.tensor([0, 1]), "one entry per node"),
+                       (torch.tensor([0.0, 1.0, 1.0]), "int64"),
+                       (torch.tensor([0, 2, -1]), r"-1 \.\. 1"),
+                       (torch.tensor([0, -2, 1]), r"-1 \.\. 1")):
+        with pytest.raises(ValueError, match=match):
+            enc(x, edge_index, ids)
+    with pytest.raises(ValueError, match=r"-1 \.\. -1"):
+        TransferEncoder(3, 4, 4)(x, edge_index, torch.tensor([0, -1, -1]))
+    with pytest.raises(ValueError, match="num_ids"):
+        TransferEncoder(3, 4, 4, num_ids=-1)
+
+
+@pytest.mark.parametrize("module", [lambda: TransferEncoder(4, 8, 8), lambda: PairDecoder(8),
+                                    lambda: TransferEncoder(4, 8, 8, num_ids=5)])
 def test_reset_parameters_redraws_every_parameter(module) -> None:
     m = module()
     with torch.no_grad():
@@ -185,12 +261,53 @@ def test_explicit_features_of_equal_width_are_stacked_else_block_layout() -> Non
         same.predict(with_cold_start(graph), graph.all_pairs())
 
 
-def test_identity_columns_follow_the_configuration() -> None:
+def test_identity_ids_follow_the_configuration() -> None:
     graph = toy_graph()
     with_id = GATPredictor(epochs=2).fit(graph)
     without = GATPredictor(epochs=2, identity=False).fit(graph)
     assert with_id.encoder_ is not None and without.encoder_ is not None
-    assert with_id.encoder_.in_channels == without.encoder_.in_channels + 5 + 7
+    assert with_id.encoder_.in_channels == without.encoder_.in_channels  # metadata only
+    assert (with_id.encoder_.num_ids, without.encoder_.num_ids) == (5 + 7, 0)
+    explicit = GATPredictor(epochs=2, model_features=np.ones((5, 2))).fit(graph)
+    assert explicit.encoder_ is not None and explicit.encoder_.num_ids == 7  # datasets only
+
+
+def test_node_ids_are_names_models_first_unseen_minus_one() -> None:
+    graph = toy_graph()
+    p = GATPredictor(epochs=2).fit(graph)
+    cpu = torch.device("cpu")
+    assert p._inputs(graph, cpu)[2].tolist() == list(range(12))
+    # by name, not position: a reordered graph with a new model and a new dataset
+    order_m, order_d = [4, 0, 3, 1, 2], [6, 5, 4, 3, 2, 1, 0]
+    other = TransferGraph(
+        [graph.models[i] for i in order_m] + ["new-model"],
+        ["new-dataset"] + [graph.datasets[j] for j in order_d],
+        [graph.model_props[i] for i in order_m] + [{"name": "new-model"}],
+        [{"name": "new-dataset"}] + [graph.dataset_props[j] for j in order_d], [], [])
+    ids = p._inputs(other, cpu)[2].tolist()
+    assert ids == [*order_m, -1, -1, *(5 + j for j in order_d)]
+    assert GATPredictor(epochs=2, identity=False).fit(graph)._inputs(graph, cpu)[2] is None
+
+
+def test_an_unseen_name_scores_as_its_metadata_alone() -> None:
+    graph = toy_graph()
+    p = GATPredictor(epochs=30).fit(graph)
+    renamed = TransferGraph(["other", *graph.models[1:]], graph.datasets,
+                            [{**graph.model_props[0], "name": "other"}, *graph.model_props[1:]],
+                            graph.dataset_props, graph.edges, graph.accuracy)
+    pairs = graph.all_pairs()
+    assert p.encoder_ is not None and p.encoder_.id_embedding is not None
+    with torch.no_grad():
+        p.encoder_.id_embedding.weight[0] = 0.0  # model 0's row: now as if it were unseen
+    np.testing.assert_allclose(p.predict(renamed, pairs), p.predict(graph, pairs), atol=1e-6)
+
+
+def test_old_feature_state_is_refused() -> None:
+    p = GATPredictor(epochs=2).fit(toy_graph())
+    state = p.get_state()
+    state["features"] = state["features"]["encoders"]  # the layout before vocabularies
+    with pytest.raises(ValueError, match="train the predictor again"):
+        GATPredictor(epochs=2).set_state(state)
 
 
 # -- every predictor ----------------------------------------------------------------------
@@ -275,6 +392,75 @@ def test_linear_predictor_clips_to_the_unit_interval() -> None:
     graph = TransferGraph(["a", "b", "c"], ["x"], [{}] * 3, [{}], [(0, 0), (1, 0)], [0.5, 0.9],)
     p = LinearPredictor(alpha=1e-9, model_features=fm, dataset_features=np.zeros((1, 1)))
     assert p.fit(graph).predict(graph, [[2, 0]])[0] == 1.0
+
+
+def _dense_ridge(graph: TransferGraph, alpha: float, known: TransferGraph | None = None
+                 ) -> np.ndarray:
+    """The former LinearPredictor: ridge on dense [model features || model one-hot ||
+    dataset features || dataset one-hot], centred; its predictions for all pairs of
+    `known` (by default `graph`), names `graph` lacks encoding as zeros."""
+    known = known or graph
+    encoders = {"m": model_encoder().fit(graph.model_props),
+                "d": dataset_encoder().fit(graph.dataset_props)}
+
+    def side(g: TransferGraph, key: str) -> np.ndarray:
+        props, names = ((g.model_props, g.models) if key == "m"
+                        else (g.dataset_props, g.datasets))
+        vocab = graph.models if key == "m" else graph.datasets
+        hot = np.array([[float(n == v) for v in vocab] for n in names]).reshape(len(names), -1)
+        return np.concatenate([encoders[key].transform(props), hot], axis=1)
+
+    def design(g: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        return np.concatenate([side(g, "m")[pairs[:, 0]], side(g, "d")[pairs[:, 1]]], axis=1)
+
+    x, y = design(graph, graph.edges), graph.accuracy
+    x_mean = x.mean(axis=0)
+    xc, yc = x - x_mean, y - y.mean()
+    if alpha > 0:
+        coef = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ yc)
+    else:
+        coef = np.linalg.lstsq(xc, yc, rcond=None)[0]
+    return design(known, known.all_pairs()) @ coef + y.mean() - x_mean @ coef
+
+
+def _fewer_datasets(graph: TransferGraph, n: int) -> TransferGraph:
+    keep = graph.edges[:, 1] < n
+    return TransferGraph(graph.models, graph.datasets[:n], graph.model_props,
+                         graph.dataset_props[:n], graph.edges[keep], graph.accuracy[keep])
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.01])
+@pytest.mark.parametrize("datasets", [7, 3])  # 7: datasets eliminated, 3: models eliminated
+def test_linear_identity_is_the_dense_one_hot_ridge(alpha: float, datasets: int) -> None:
+    graph = _fewer_datasets(toy_graph(), datasets)
+    p = LinearPredictor(alpha=alpha).fit(graph)
+    clipped = np.clip(_dense_ridge(graph, alpha), 0, 1)
+    np.testing.assert_allclose(p.predict(graph, graph.all_pairs()), clipped, atol=1e-9)
+    bigger = with_cold_start(graph)  # new names: their one-hot is zeros, their offset 0
+    np.testing.assert_allclose(p.predict(bigger, bigger.all_pairs()),
+                               np.clip(_dense_ridge(graph, alpha, bigger), 0, 1), atol=1e-9)
+    assert len(p.model_offsets_) == 5 and len(p.dataset_offsets_) == datasets
+
+
+def test_linear_identity_without_ridge_is_a_least_squares_fit() -> None:
+    graph = toy_graph()
+    p = LinearPredictor(alpha=0).fit(graph)
+    dense = _dense_ridge(graph, 0).reshape(graph.num_models, graph.num_datasets)
+    fitted = dense[graph.edges[:, 0], graph.edges[:, 1]]  # unique, unlike the coefficients
+    unclipped = p._predict(graph, graph.edges)
+    np.testing.assert_allclose(unclipped, fitted, atol=1e-8)
+
+
+def test_shared_gram_counts_edge_pairs_per_large_id() -> None:
+    rng = np.random.default_rng(0)
+    small, large = rng.integers(0, 6, 400), rng.integers(0, 30, 400)
+    weight = rng.random(30)
+    counts = np.zeros((6, 30))
+    np.add.at(counts, (small, large), 1.0)
+    expected = (counts * weight) @ counts.T
+    for chunk in (1, 7, 1 << 22):  # pairs made in small pieces and all at once
+        np.testing.assert_allclose(_shared_gram(small, large, weight, 6, chunk), expected)
+    assert _shared_gram(small[:0], large[:0], weight, 6).shape == (6, 6)
 
 
 def test_linear_predictor_with_default_encoders() -> None:

@@ -33,7 +33,7 @@ def _body_params(text: str) -> set[str]:
 def test_the_checkout_is_what_the_package_reads() -> None:
     assert resource_dir("cypher").resolve() == CYPHER.resolve()
     assert len(FILES) >= 19
-    assert {n.split("/")[0] for n in NAMES} == {"admin", "ingest", "queries"}
+    assert {n.split("/")[0] for n in NAMES} == {"admin", "ingest", "predict", "queries"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -209,10 +209,13 @@ def test_every_file_runs_on_an_empty_graph(g: graphrec.Graphrec) -> None:
     """The database's own parser accepts every file (empty lists make the writes no-ops)."""
     for name in NAMES:
         q = queries.get(name)
+        assert q.writes == name.startswith(("ingest/upsert", "predict/create",
+                                            "predict/clear", "predict/write")), name
         params = {p.name: _PLACEHOLDER[p.type] for p in q.params}
-        rows = g.store.run(q.text, params, write=name.startswith("ingest/upsert"))
+        rows = g.store.run(q.text, params, write=q.writes)
         assert isinstance(rows, list), name
-    assert g.stats() == {"nodes": {}, "relationships": {}}
+    # Only create-predictor writes with placeholders: one Predictor node from an empty map.
+    assert g.stats() == {"nodes": {"Predictor": 1}, "relationships": {}}
 
 
 @pytest.fixture

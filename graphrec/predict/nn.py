@@ -8,9 +8,13 @@ which edges are known shapes the neighbourhoods, their accuracies only enter the
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 from torch import Tensor
-from torch.nn import Linear
+from torch.nn import Embedding, Linear
+from torch.nn.utils import skip_init
 from torch_geometric.nn import GATConv
 
 
@@ -21,42 +25,97 @@ class TransferEncoder(torch.nn.Module):
     decoder even for nodes the GAT layers barely change (cold-start datasets, and models,
     which only see themselves when edges run model -> dataset). `skip=False` is G4Trf:
     `z = h2`, hence `out_channels` must equal `hidden_channels`.
+
+    Node identity (`num_ids > 0`): `h0 = lin_in(x) + id_embedding[ids]`, which is exactly
+    `Linear(in_channels + num_ids)` over `[x || one-hot(ids)]` (the embedding rows are the
+    one-hot's weight columns, the bias is shared) at O(num_ids x hidden) memory instead of a
+    dense one-hot matrix of O(nodes x num_ids). The two are initialised alike too: one
+    uniform draw of bound `1/sqrt(in_channels + num_ids)`, PyTorch's default for that
+    Linear, split between `lin_in.weight` and the embedding, then the bias with the same
+    bound; the draws are the same as that Linear's, so with one seed both start equal.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 64, out_channels: int = 64,
-                 skip: bool = True) -> None:
+                 skip: bool = True, num_ids: int = 0) -> None:
         super().__init__()
         if not skip and out_channels != hidden_channels:
             raise ValueError("without the skip combination the output is the last GAT layer, "
                              f"so out_channels ({out_channels}) must equal hidden_channels "
                              f"({hidden_channels})")
+        if isinstance(num_ids, bool) or not isinstance(num_ids, numbers.Integral) \
+                or num_ids < 0:
+            raise ValueError(f"num_ids must be an integer >= 0, got {num_ids!r}")
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels
         self.skip = skip
-        self.lin_in = Linear(in_channels, hidden_channels)
+        self.num_ids = int(num_ids)
+        if num_ids:
+            # Allocated uninitialised, then drawn as one Linear over [x || one-hot] would be.
+            self.lin_in = skip_init(Linear, in_channels, hidden_channels)
+            self.id_embedding: Embedding | None = skip_init(Embedding, num_ids,
+                                                            hidden_channels)
+            self._reset_input()
+        else:
+            self.lin_in = Linear(in_channels, hidden_channels)
+            self.id_embedding = None
         self.conv1 = GATConv(hidden_channels, hidden_channels)
         self.conv2 = GATConv(hidden_channels, hidden_channels)
         self.lin_out = Linear(3 * hidden_channels, out_channels) if skip else None
 
+    def _reset_input(self) -> None:
+        """Draw `lin_in` and the identity embedding as one `Linear(in + num_ids, hidden)`."""
+        if self.id_embedding is None:
+            self.lin_in.reset_parameters()
+            return
+        weight, bias = self.lin_in.weight, self.lin_in.bias
+        bound = 1.0 / math.sqrt(self.in_channels + self.num_ids)
+        with torch.no_grad():
+            full = torch.empty(self.hidden_channels, self.in_channels + self.num_ids,
+                               dtype=weight.dtype, device=weight.device)
+            full.uniform_(-bound, bound)
+            weight.copy_(full[:, :self.in_channels])
+            self.id_embedding.weight.copy_(full[:, self.in_channels:].T)
+            bias.uniform_(-bound, bound)
+
     def reset_parameters(self) -> None:
-        self.lin_in.reset_parameters()
+        self._reset_input()
         self.conv1.reset_parameters()
         self.conv2.reset_parameters()
         if self.lin_out is not None:
             self.lin_out.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, ids: Tensor | None = None) -> Tensor:
+        """Embeddings of the nodes of `x`; `ids[k]` is node k's identity, -1 for none.
+
+        `ids` (int64, one entry per node, each in -1 .. num_ids - 1) is only read when the
+        encoder has identities; None means that no node has one.
+        """
         h0 = self.lin_in(x)
+        if ids is not None:
+            h0 = self._add_identity(h0, ids)
         h1 = self.conv1(h0, edge_index)
         h2 = self.conv2(h1, edge_index)
         if self.lin_out is None:
             return h2
         return self.lin_out(torch.cat([h0, h1, h2], dim=-1))
 
+    def _add_identity(self, h0: Tensor, ids: Tensor) -> Tensor:
+        if ids.dtype != torch.int64 or ids.shape != h0.shape[:1]:
+            raise ValueError(f"ids must be an int64 tensor with one entry per node "
+                             f"({h0.shape[0]}), got {ids.dtype} of shape {tuple(ids.shape)}")
+        if len(ids) and (int(ids.min()) < -1 or int(ids.max()) >= self.num_ids):
+            raise ValueError(f"ids must lie in -1 .. {self.num_ids - 1} (-1: no identity), "
+                             f"got {int(ids.min())} .. {int(ids.max())}")
+        if self.id_embedding is None:
+            return h0  # every id is -1 here
+        rows = torch.nonzero(ids >= 0).squeeze(1)
+        return h0.index_add(0, rows, self.id_embedding(ids.index_select(0, rows)))
+
     def __repr__(self) -> str:
+        ids = f", num_ids={self.num_ids}" if self.num_ids else ""
         return (f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
-                f"{self.out_channels}, skip={self.skip})")
+                f"{self.out_channels}, skip={self.skip}{ids})")
 
 
 class PairDecoder(torch.nn.Module):

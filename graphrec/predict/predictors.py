@@ -77,14 +77,16 @@ def _as_array(value: Any) -> np.ndarray | None:
 
 
 class _NodeFeatures:
-    """Feature rows for a graph's models and datasets.
+    """Feature rows and node identities for a graph's models and datasets.
 
     A side with an explicit array (rows aligned with the graph's nodes) uses it as is. The
     other side gets its default `NodeEncoder`, fitted on the training graph so that nodes
-    added later encode into the same columns, and, with `identity`, a one-hot of the node's
-    name: the authors' own features carry both, and without it two models with similar
-    metadata cannot get different scores. A name `fit` never saw encodes as zeros there,
-    so new nodes fall back on their metadata.
+    added later encode into the same columns, and, with `identity`, the vocabulary of its
+    node names as `fit` saw them: the authors' own features carry a one-hot of the name, and
+    without it two models with similar metadata cannot get different scores. Identity is
+    handed to the predictors as indices into that vocabulary (`ids`), never as one-hot
+    columns, so it costs O(nodes), not O(nodes^2). A name `fit` never saw gets -1 (no
+    identity, as an all-zero one-hot), so new nodes fall back on their metadata.
     """
 
     def __init__(self, model_features: np.ndarray | None,
@@ -93,6 +95,8 @@ class _NodeFeatures:
                          "dataset": _explicit(dataset_features, "dataset_features")}
         self.identity = identity
         self.encoders: dict[str, NodeEncoder] = {}
+        self.names: dict[str, list[str]] = {}
+        self._index: dict[str, dict[str, int]] = {}
 
     @staticmethod
     def _sides(graph: TransferGraph) -> tuple[tuple[str, Any, list, list[str]], ...]:
@@ -100,14 +104,18 @@ class _NodeFeatures:
                 ("dataset", dataset_encoder, graph.dataset_props, graph.datasets))
 
     def fit(self, graph: TransferGraph) -> _NodeFeatures:
-        self.encoders = {}
-        for side, make, props, names in self._sides(graph):
+        self.encoders, names = {}, {}
+        for side, make, props, side_names in self._sides(graph):
             if self.explicit[side] is None:
                 self.encoders[side] = make().fit(props)
                 if self.identity:
-                    self.encoders[f"{side}_identity"] = NodeEncoder(
-                        categorical=("name",)).fit([{"name": n} for n in names])
+                    names[side] = list(dict.fromkeys(side_names))
+        self._set_names(names)
         return self
+
+    def _set_names(self, names: dict[str, list[str]]) -> None:
+        self.names = names
+        self._index = {side: {n: k for k, n in enumerate(ns)} for side, ns in names.items()}
 
     def transform(self, graph: TransferGraph) -> tuple[np.ndarray, np.ndarray]:
         """(model rows, dataset rows), float64; a side with no columns gets one of ones."""
@@ -122,13 +130,22 @@ class _NodeFeatures:
                 rows = explicit.astype(np.float64)
             else:
                 rows = self.encoders[side].transform(props).astype(np.float64)
-                ident = self.encoders.get(f"{side}_identity")
-                if ident is not None:
-                    rows = np.concatenate(
-                        [rows, ident.transform([{"name": n} for n in names])], axis=1)
             if rows.shape[1] == 0:  # no usable metadata: still tell the node types apart
                 rows = np.ones((len(names), 1))
             out.append(rows)
+        return out[0], out[1]
+
+    def num_ids(self, side: str) -> int:
+        """Size of a side's name vocabulary (0: that side has no identity)."""
+        return len(self.names.get(side, ()))
+
+    def ids(self, graph: TransferGraph) -> tuple[np.ndarray, np.ndarray]:
+        """(model ids, dataset ids): each node's index in its side's vocabulary, else -1."""
+        out = []
+        for side, _, _, names in self._sides(graph):
+            index = self._index.get(side, {})
+            out.append(np.fromiter((index.get(n, -1) for n in names), dtype=np.int64,
+                                   count=len(names)))
         return out[0], out[1]
 
     @property
@@ -136,14 +153,25 @@ class _NodeFeatures:
         return all(v is not None for v in self.explicit.values())
 
     def state(self) -> dict[str, Any]:
-        return {key: enc.state_dict() for key, enc in self.encoders.items()}
+        return {"encoders": {key: enc.state_dict() for key, enc in self.encoders.items()},
+                "names": {side: list(ns) for side, ns in self.names.items()}}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.encoders = {key: NodeEncoder.from_state(s) for key, s in state.items()}
+        if not isinstance(state, dict) or set(state) != {"encoders", "names"}:
+            raise ValueError("the checkpoint's feature state is not in this graphrec's format "
+                             "(one written before node identities became name vocabularies?); "
+                             "train the predictor again")
+        self.encoders = {key: NodeEncoder.from_state(s) for key, s in state["encoders"].items()}
         missing = [s for s, v in self.explicit.items() if v is None and s not in self.encoders]
         if missing:
             raise ValueError(f"the state has no encoder for the {' and '.join(missing)} nodes "
                              "and the config gives no feature array for them")
+        names = {side: [str(n) for n in ns] for side, ns in state["names"].items()}
+        expected = {s for s, v in self.explicit.items() if v is None} if self.identity else set()
+        if set(names) != expected:
+            raise ValueError(f"the state has name vocabularies for {sorted(names)} but the "
+                             f"config asks for {sorted(expected)}")
+        self._set_names(names)
 
 
 def _explicit(value: Any, what: str) -> np.ndarray | None:
@@ -313,14 +341,66 @@ class _FeaturePredictor(Predictor):
         return _NodeFeatures(self.model_features, self.dataset_features, bool(self.identity))
 
 
+def _group_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Row k of the result: the sum of the rows of `values` whose `index` is k (float64)."""
+    out = torch.zeros((n, *values.shape[1:]), dtype=torch.float64)
+    out.index_add_(0, torch.from_numpy(np.ascontiguousarray(index, dtype=np.int64)),
+                   torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)))
+    return out.numpy()
+
+
+def _shared_gram(small: np.ndarray, large: np.ndarray, weight: np.ndarray, n_small: int,
+                 chunk: int = 1 << 22) -> np.ndarray:
+    """`sum_l weight[l] c_l c_l^T`, with `c_l[s]` the number of edges e where
+    `(small[e], large[e]) == (s, l)`: an (n_small, n_small) matrix.
+
+    Every ordered pair of edges that share their `large` id adds its weight at
+    `[small[e], small[e']]`; the pairs are made `chunk` at a time, so the work and memory are
+    O(sum of squared group sizes) and O(chunk + n_small^2).
+    """
+    out = np.zeros(n_small * n_small)
+    if len(large) == 0:
+        return out.reshape(n_small, n_small)
+    order = np.argsort(large, kind="stable")
+    small, large = small[order], large[order]
+    starts = np.flatnonzero(np.r_[True, large[1:] != large[:-1]])
+    sizes = np.diff(np.r_[starts, len(large)])
+    first, size = np.repeat(starts, sizes), np.repeat(sizes, sizes)  # per edge: its group
+    ends = np.cumsum(size)
+    lo = 0
+    while lo < len(large):
+        hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] - size[lo] + chunk, side="right")))
+        k = size[lo:hi]
+        a = np.repeat(np.arange(lo, hi), k)
+        b = np.repeat(first[lo:hi] - (np.cumsum(k) - k), k) + np.arange(len(a))
+        out += np.bincount(small[a] * n_small + small[b], weights=weight[large[a]],
+                           minlength=n_small * n_small)
+        lo = hi
+    return out.reshape(n_small, n_small)
+
+
 class LinearPredictor(_FeaturePredictor):
     """The paper's LR baseline (Li et al., CVPR 2023): ridge on [model || dataset] features.
 
-    Closed form, with an unpenalised intercept. Additive in the two feature blocks, so within
-    a dataset it orders the models the same way everywhere; the dataset block sets the level.
+    Closed form, with an unpenalised intercept. Additive in the two sides, so within a
+    dataset it orders the models the same way everywhere; the dataset side sets the level:
+    `score = intercept + f_model . coef_model + f_dataset . coef_dataset + model offset +
+    dataset offset`, the offsets (per name, with `identity`; 0 for names `fit` never saw)
+    being the ridge coefficients of the names' one-hot columns.
+
+    The result is the ridge solution over the dense design [model features || model one-hot
+    || dataset features || dataset one-hot], but that design is never built (it would be
+    edges x (models + datasets)). In the normal equations the one-hots of the side with more
+    names (the datasets, usually) form a diagonal block, so their offsets are eliminated in
+    closed form (Schur complement) and recovered after the solve; the dense system left has
+    1 + features + names of the smaller side unknowns. Memory is O(nodes x features +
+    (features + smaller side)^2), never O(larger side^2); the edges are streamed in chunks.
+    With `alpha=0` the least-squares solution is not unique once identities are on (the
+    one-hots sum to the intercept), and `fit` returns one of them.
     """
 
     name = "linear"
+    _CHUNK: ClassVar[int] = 1 << 16  # edges per block of the streamed sums
 
     def __init__(self, alpha: float = 1.0, identity: bool = True,
                  model_features: np.ndarray | None = None,
@@ -330,8 +410,11 @@ class LinearPredictor(_FeaturePredictor):
         self.identity = identity
         self.model_features = model_features
         self.dataset_features = dataset_features
-        self.coef_ = np.zeros(0)
         self.intercept_ = 0.0
+        self.coef_model_ = np.zeros(0)
+        self.coef_dataset_ = np.zeros(0)
+        self.model_offsets_ = np.zeros(0)
+        self.dataset_offsets_ = np.zeros(0)
         self._features = self._new_features()
 
     def _check_config(self) -> None:
@@ -339,29 +422,91 @@ class LinearPredictor(_FeaturePredictor):
                                                 and self.alpha >= 0):
             raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
 
-    def _design(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
-        fm, fd = self._features.transform(graph)
-        return np.concatenate([fm[pairs[:, 0]], fd[pairs[:, 1]]], axis=1)
-
     def _fit(self, graph: TransferGraph) -> None:
-        self._features = self._new_features().fit(graph)
-        x = self._design(graph, graph.edges)
-        y = graph.accuracy
-        x_mean, y_mean = x.mean(axis=0), y.mean()
-        xc, yc = x - x_mean, y - y_mean
-        if self.alpha > 0:
-            gram = xc.T @ xc + self.alpha * np.eye(xc.shape[1])
-            self.coef_ = np.linalg.solve(gram, xc.T @ yc)
+        self._features = features = self._new_features().fit(graph)
+        alpha = float(self.alpha)
+        fm, fd = features.transform(graph)
+        model_ids, dataset_ids = features.ids(graph)
+        i, j, y = graph.edges[:, 0], graph.edges[:, 1], graph.accuracy
+        n_edges, n_fm = len(y), fm.shape[1]
+        # Centre the feature columns on their mean over the edges (the intercept absorbs it):
+        # better conditioned normal equations, the same fit.
+        mean_m = np.bincount(i, minlength=len(fm)) @ fm / n_edges
+        mean_d = np.bincount(j, minlength=len(fd)) @ fd / n_edges
+        fm, fd = fm - mean_m, fd - mean_d
+
+        # Identity sides: the larger is eliminated (L), the other (S) stays in the dense solve.
+        sides = {"model": (model_ids[i], features.num_ids("model")),
+                 "dataset": (dataset_ids[j], features.num_ids("dataset"))}
+        with_ids = sorted((s for s in sides if sides[s][1]),
+                          key=lambda s: (sides[s][1], s == "dataset"))
+        large = with_ids[-1] if with_ids else None
+        small = with_ids[0] if len(with_ids) == 2 else None
+        lid, n_l = sides[large] if large else (np.zeros(n_edges, np.int64), 0)
+        sid, n_s = sides[small] if small else (np.zeros(n_edges, np.int64), 0)
+
+        def rows(lo: int, hi: int) -> np.ndarray:  # dense design of edges lo..hi
+            return np.concatenate([np.ones((hi - lo, 1)), fm[i[lo:hi]], fd[j[lo:hi]]], axis=1)
+
+        blocks = [(lo, min(lo + self._CHUNK, n_edges)) for lo in range(0, n_edges, self._CHUNK)]
+        n_dense = 1 + n_fm + fd.shape[1]
+        gram = np.zeros((n_dense, n_dense))
+        rhs = np.zeros(n_dense)
+        per_l = np.zeros((n_l, n_dense))  # one-hot(L)^T x dense design
+        per_s = np.zeros((n_s, n_dense))  # one-hot(S)^T x dense design
+        for lo, hi in blocks:
+            x = rows(lo, hi)
+            gram += x.T @ x
+            rhs += x.T @ y[lo:hi]
+            if n_l:
+                per_l += _group_sum(lid[lo:hi], x, n_l)
+            if n_s:
+                per_s += _group_sum(sid[lo:hi], x, n_s)
+        count_l = np.bincount(lid, minlength=n_l)[:n_l].astype(np.float64)
+        y_l = np.bincount(lid, weights=y, minlength=n_l)[:n_l]
+        # The L block of the normal equations is diag(count + alpha); a name with no edge
+        # (and alpha = 0) has an all-zero column: its offset is 0.
+        w = np.divide(1.0, count_l + alpha, out=np.zeros(n_l), where=count_l + alpha > 0)
+        gram -= per_l.T @ (per_l * w[:, None])
+        rhs -= per_l.T @ (w * y_l)
+        if n_s:
+            for lo, hi in blocks:
+                per_s -= _group_sum(sid[lo:hi], per_l[lid[lo:hi]] * w[lid[lo:hi], None], n_s)
+            count_s = np.bincount(sid, minlength=n_s).astype(np.float64)
+            corner = np.diag(count_s) - _shared_gram(sid, lid, w, n_s)
+            gram = np.block([[gram, per_s.T], [per_s, corner]])
+            rhs = np.concatenate([rhs, np.bincount(sid, weights=y - (w * y_l)[lid],
+                                                   minlength=n_s)])
+        penalty = np.full(len(rhs), alpha)
+        penalty[0] = 0.0  # the intercept
+        gram[np.diag_indices_from(gram)] += penalty
+        if alpha > 0:
+            coef = np.linalg.solve(gram, rhs)
         else:
-            self.coef_ = np.linalg.lstsq(xc, yc, rcond=None)[0]
-        self.intercept_ = float(y_mean - x_mean @ self.coef_)
+            coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+        dense, offsets_s = coef[:n_dense], coef[n_dense:]
+        residual_l = y_l - per_l @ dense  # back-substitution for the eliminated offsets
+        if n_s:
+            residual_l -= np.bincount(lid, weights=offsets_s[sid], minlength=n_l)
+        offsets_l = w * residual_l
+        self.coef_model_ = dense[1:1 + n_fm]
+        self.coef_dataset_ = dense[1 + n_fm:]
+        self.intercept_ = float(dense[0] - mean_m @ self.coef_model_
+                                - mean_d @ self.coef_dataset_)
+        offsets = {large: offsets_l, small: offsets_s}
+        self.model_offsets_ = offsets.get("model", np.zeros(0))
+        self.dataset_offsets_ = offsets.get("dataset", np.zeros(0))
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
-        x = self._design(graph, pairs)
-        if x.shape[1] != len(self.coef_):
-            raise ValueError(f"the features have {x.shape[1]} columns but the predictor was "
-                             f"fitted on {len(self.coef_)}")
-        return x @ self.coef_ + self.intercept_
+        fm, fd = self._features.transform(graph)
+        fitted = len(self.coef_model_) + len(self.coef_dataset_)
+        if (fm.shape[1], fd.shape[1]) != (len(self.coef_model_), len(self.coef_dataset_)):
+            raise ValueError(f"the features have {fm.shape[1] + fd.shape[1]} columns but the "
+                             f"predictor was fitted on {fitted}")
+        model_ids, dataset_ids = self._features.ids(graph)
+        per_model = fm @ self.coef_model_ + _offsets(self.model_offsets_, model_ids)
+        per_dataset = fd @ self.coef_dataset_ + _offsets(self.dataset_offsets_, dataset_ids)
+        return self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "identity": self.identity,
@@ -369,15 +514,38 @@ class LinearPredictor(_FeaturePredictor):
                 "dataset_features": self.dataset_features}
 
     def get_state(self) -> dict[str, Any]:
-        return {"coef": torch.from_numpy(self.coef_.copy()), "intercept": self.intercept_,
-                "encoders": self._features.state()}
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.array(a, dtype=np.float64))
+
+        return {"intercept": self.intercept_, "coef_model": tensor(self.coef_model_),
+                "coef_dataset": tensor(self.coef_dataset_),
+                "model_offsets": tensor(self.model_offsets_),
+                "dataset_offsets": tensor(self.dataset_offsets_),
+                "features": self._features.state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
+        if "features" not in state:
+            raise ValueError("the checkpoint's state is not in this graphrec's format (one "
+                             "written before node identities became name vocabularies?); "
+                             "train the predictor again")
         self._features = self._new_features()
-        self._features.load_state(state["encoders"])
-        self.coef_ = _as_array(state["coef"]).astype(np.float64)
+        self._features.load_state(state["features"])
         self.intercept_ = float(state["intercept"])
+        for key in ("coef_model", "coef_dataset", "model_offsets", "dataset_offsets"):
+            setattr(self, f"{key}_", _as_array(state[key]).astype(np.float64))
+        for side in ("model", "dataset"):
+            n = len(getattr(self, f"{side}_offsets_"))
+            if n != self._features.num_ids(side):
+                raise ValueError(f"the state has {n} {side} offsets but "
+                                 f"{self._features.num_ids(side)} {side} names")
         self._fitted = True
+
+
+def _offsets(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """`table[ids]`, 0 where an id is -1 (a name `fit` never saw, or no identity)."""
+    if len(table) == 0:
+        return np.zeros(len(ids))
+    return np.where(ids >= 0, table[np.maximum(ids, 0)], 0.0)
 
 
 class GATPredictor(_FeaturePredictor):
@@ -386,13 +554,18 @@ class GATPredictor(_FeaturePredictor):
     Node features: models first, then datasets. With the default encoders, model rows are
     `[model features || 0]` and dataset rows `[0 || dataset features]`, so the first linear
     layer acts as a per-type projection; explicit arrays of equal width (the authors' 852-dim
-    files) are stacked as they are. Edges run model -> dataset, as in the authors' code, and
-    at prediction time the graph's own observed edges are used for message passing. Training
-    is full batch, Adam, MSE on the observed edges, a fixed number of epochs.
+    files) are stacked as they are. With `identity`, a node's name (for sides with the
+    default encoders) is an index into one vocabulary, the models' names then the datasets'
+    as `fit` saw them, and the encoder adds that index's embedding row to the projection:
+    the same model as a one-hot of the name appended to the features, at O(nodes x hidden)
+    memory; a name `fit` never saw adds nothing. Edges run model -> dataset, as in the
+    authors' code, and at prediction time the graph's own observed edges are used for message
+    passing. Training is full batch, Adam, MSE on the observed edges, a fixed number of epochs.
     """
 
     name = "scg4trf"
     skip: ClassVar[bool] = True
+    _PREDICT_CHUNK: ClassVar[int] = 1 << 18  # pairs decoded at once
 
     def __init__(self, hidden: int = 64, epochs: int = 300, lr: float = 5e-3, seed: int = 0,
                  device: str = "cpu", progress: bool = False, identity: bool = True,
@@ -431,9 +604,16 @@ class GATPredictor(_FeaturePredictor):
                              "(use device='cpu')")
         return device
 
+    def _num_ids(self) -> int:
+        return self._features.num_ids("model") + self._features.num_ids("dataset")
+
     def _inputs(self, graph: TransferGraph, device: torch.device
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Node feature matrix (models, then datasets) and the model -> dataset edges."""
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Node features (models, then datasets), model -> dataset edges and node ids.
+
+        Ids: model i of the fitted vocabulary is i, dataset j is (number of model names) + j,
+        -1 for no identity; None when the predictor has no identities at all.
+        """
         fm, fd = self._features.transform(graph)
         if self._features.both_explicit and fm.shape[1] == fd.shape[1]:
             x = np.concatenate([fm, fd], axis=0)
@@ -443,18 +623,25 @@ class GATPredictor(_FeaturePredictor):
             x[len(fm):, fm.shape[1]:] = fd
         edges = torch.from_numpy(graph.edges.T.copy())
         edge_index = torch.stack([edges[0], edges[1] + graph.num_models])
+        ids = None
+        if self._num_ids():
+            model_ids, dataset_ids = self._features.ids(graph)
+            dataset_ids = np.where(dataset_ids >= 0,
+                                   dataset_ids + self._features.num_ids("model"), -1)
+            ids = torch.from_numpy(np.concatenate([model_ids, dataset_ids])).to(device)
         return (torch.from_numpy(x).to(device=device, dtype=torch.float32),
-                edge_index.to(device))
+                edge_index.to(device), ids)
 
-    def _modules(self, in_channels: int, device: torch.device
+    def _modules(self, in_channels: int, num_ids: int, device: torch.device
                  ) -> tuple[TransferEncoder, PairDecoder]:
-        encoder = TransferEncoder(in_channels, self.hidden, self.hidden, skip=self.skip)
+        encoder = TransferEncoder(in_channels, self.hidden, self.hidden, skip=self.skip,
+                                  num_ids=num_ids)
         return encoder.to(device), PairDecoder(self.hidden).to(device)
 
     def _fit(self, graph: TransferGraph) -> None:
         device = self._device()
         self._features = self._new_features().fit(graph)
-        x, edge_index = self._inputs(graph, device)
+        x, edge_index, ids = self._inputs(graph, device)
         src = torch.from_numpy(graph.edges[:, 0].copy()).to(device)
         dst = torch.from_numpy(graph.edges[:, 1] + graph.num_models).to(device)
         target = torch.from_numpy(graph.accuracy).to(device=device, dtype=torch.float32)
@@ -464,7 +651,7 @@ class GATPredictor(_FeaturePredictor):
             forked = [torch.cuda.current_device() if device.index is None else device.index]
         with torch.random.fork_rng(devices=forked):
             torch.manual_seed(self.seed)
-            encoder, decoder = self._modules(x.shape[1], device)
+            encoder, decoder = self._modules(x.shape[1], self._num_ids(), device)
         optimizer = torch.optim.Adam(chain(encoder.parameters(), decoder.parameters()),
                                      lr=self.lr)
         encoder.train()
@@ -473,7 +660,7 @@ class GATPredictor(_FeaturePredictor):
         loss = torch.zeros(())
         for _ in bar:
             optimizer.zero_grad()
-            loss = F.mse_loss(decoder.decode(encoder(x, edge_index), src, dst), target)
+            loss = F.mse_loss(decoder.decode(encoder(x, edge_index, ids), src, dst), target)
             loss.backward()
             optimizer.step()
             if self.progress:
@@ -485,14 +672,17 @@ class GATPredictor(_FeaturePredictor):
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         assert self.encoder_ is not None and self.decoder_ is not None
         device = next(self.encoder_.parameters()).device
-        x, edge_index = self._inputs(graph, device)
+        x, edge_index, ids = self._inputs(graph, device)
         if x.shape[1] != self.encoder_.in_channels:
             raise ValueError(f"the node features have {x.shape[1]} columns but the predictor "
                              f"was fitted on {self.encoder_.in_channels}")
         src = torch.from_numpy(pairs[:, 0].copy()).to(device)
         dst = torch.from_numpy(pairs[:, 1] + graph.num_models).to(device)
+        step = self._PREDICT_CHUNK
         with torch.no_grad():
-            scores = self.decoder_.decode(self.encoder_(x, edge_index), src, dst)
+            z = self.encoder_(x, edge_index, ids)
+            scores = torch.cat([self.decoder_.decode(z, src[k:k + step], dst[k:k + step])
+                                for k in range(0, len(src), step)])
         return scores.cpu().numpy().astype(np.float64)
 
     def get_config(self) -> dict[str, Any]:
@@ -507,14 +697,19 @@ class GATPredictor(_FeaturePredictor):
         def cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
             return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
-        return {"in_channels": self.encoder_.in_channels, "encoder": cpu(self.encoder_),
+        return {"in_channels": self.encoder_.in_channels, "num_ids": self.encoder_.num_ids,
+                "encoder": cpu(self.encoder_),
                 "decoder": cpu(self.decoder_), "features": self._features.state(),
                 "train_loss": self.train_loss}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self._features = self._new_features()
         self._features.load_state(state["features"])
-        encoder, decoder = self._modules(int(state["in_channels"]), self._device())
+        num_ids = int(state.get("num_ids", 0))
+        if num_ids != self._num_ids():
+            raise ValueError(f"the state's encoder has {num_ids} node ids but its name "
+                             f"vocabularies hold {self._num_ids()} names")
+        encoder, decoder = self._modules(int(state["in_channels"]), num_ids, self._device())
         encoder.load_state_dict(state["encoder"])
         decoder.load_state_dict(state["decoder"])
         self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
