@@ -17,20 +17,17 @@ Figures go to stdout as a table and, with --json FILE, to a JSON file.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from common import DOMAINNET, add_zoo_arguments, emit
+
 import graphrec
 from graphrec.api import load
 from graphrec.synth import generate_zoo
-
-REPO = Path(__file__).resolve().parents[1]
-DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data/domainnet"))
 
 
 def _server_peak_mib(pid: int | None) -> float | None:
@@ -76,12 +73,8 @@ def run_case(name: str, files: dict, workdir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["paper", "synth"], help="run one case")
-    parser.add_argument("--models", type=int, default=1000)
-    parser.add_argument("--datasets", type=int, default=100_000)
-    parser.add_argument("--density", type=float, default=0.01)
+    add_zoo_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="graphrec-bench-") as tmp:
@@ -102,12 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_case(name, {"path": zoo.files["records"],
                                            "models": zoo.files["models"],
                                            "datasets": zoo.files["datasets"]}, work))
-    from graphrec.cli import format_table
-
-    print(format_table(results))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    emit(results, args.json)
     return 0
 
 

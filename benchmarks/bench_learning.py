@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data/domainnet"))
+from common import DOMAINNET, add_zoo_arguments, emit
 
 PHASE = """
 import json, resource, sys, time
@@ -68,17 +66,13 @@ def run_case(name: str, files: dict, work: Path, model: str, epochs: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["paper", "synth"])
+    add_zoo_arguments(parser)
     parser.add_argument("--model", default="scg4trf")
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--synth-epochs", type=int, default=50,
                         help="epochs for the large synthetic zoo (time grows linearly)")
     parser.add_argument("--top-k", type=int, default=5,
                         help="predicted edges kept per dataset on the synthetic zoo")
-    parser.add_argument("--models", type=int, default=1000)
-    parser.add_argument("--datasets", type=int, default=100_000)
-    parser.add_argument("--density", type=float, default=0.01)
-    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="graphrec-bench-") as tmp:
@@ -94,11 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                      "datasets": str(zoo.files["datasets"])}
             results.append(run_case(f"synth {args.models}x{args.datasets}@{args.density}",
                                     files, work, args.model, args.synth_epochs, args.top_k))
-    from graphrec.cli import format_table
-
-    print(format_table(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    emit(results, args.json)
     return 0
 
 
