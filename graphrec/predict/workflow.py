@@ -121,13 +121,19 @@ def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, An
 
 
 def load_predictor(record: dict[str, Any]):
+    import torch
+
     from .predictors import Predictor
 
     path = Path(record["checkpoint"])
     if not path.exists():
         raise UsageError(f"the checkpoint of predictor {record['id']!r} is missing ({path}); "
                          "train again with `graphrec train`")
-    return Predictor.load(path)
+    try:
+        # A predictor trained on a GPU still predicts on a machine without one.
+        return Predictor.load(path, device=None if torch.cuda.is_available() else "cpu")
+    except ValueError as exc:
+        raise UsageError(f"cannot use predictor {record['id']!r}: {exc}") from exc
 
 
 def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
