@@ -102,6 +102,37 @@ class Graphrec:
         zoo = path if isinstance(path, ZooData) else load(path, **options)
         return _write(self.store, zoo, progress=progress)
 
+    # -- learning (graphrec.predict.workflow does the work)
+    def train(self, model: str = "scg4trf", **options: Any) -> dict[str, Any]:
+        """Fit a predictor on every observed edge; returns its Predictor record."""
+        from .predict import workflow
+
+        return workflow.train(self.store, model, **options)
+
+    def predict(self, predictor: str | None = None, top_k: int | None = None
+                ) -> dict[str, Any]:
+        """Write PREDICTED edges for every unobserved pair (the current predictor by
+        default)."""
+        from .predict import workflow
+
+        return workflow.predict(self.store, predictor, top_k)
+
+    def recommend(self, dataset: str, k: int = 5, *, predictor: str | None = None,
+                  metadata: Mapping[str, Any] | None = None) -> list[Row]:
+        """Models ranked for `dataset`; with `metadata`, a new dataset is added and scored
+        first (cold start, no retraining)."""
+        from .predict import workflow
+
+        if metadata is not None:
+            return workflow.recommend_new(self.store, dataset, dict(metadata), k, predictor)
+        return workflow.recommend(self.store, dataset, k, predictor)
+
+    def status(self) -> dict[str, Any]:
+        """The current predictor, observed and predicted counts, staleness."""
+        from .predict import workflow
+
+        return workflow.status(self.store)
+
     # -- reading
     def query(self, name: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
         """Run a named query from `cypher/` (e.g. "top-models") with checked parameters."""
