@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -214,14 +215,27 @@ class Predictor(ABC):
         `graph` may differ from the one `fit` saw (new nodes, other known edges): names and
         metadata, not positions, tie it to what was learnt.
         """
+        return self.scorer(graph)(pairs)
+
+    def scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """`predict` for one graph, called many times: the per-graph work (the GAT's node
+        embeddings) is done once, for callers that score a large graph chunk by chunk."""
         if not self._fitted:
             raise RuntimeError(f"this {type(self).__name__} is not fitted: call fit() first "
                                "(or Predictor.load a checkpoint)")
-        checked = _check_pairs(graph, pairs)
-        if len(checked) == 0:
-            return np.zeros(0, dtype=np.float64)
-        scores = np.asarray(self._predict(graph, checked), dtype=np.float64)
-        return np.clip(scores, 0.0, 1.0)
+        score_pairs = self._scorer(graph)
+
+        def score(pairs: np.ndarray) -> np.ndarray:
+            checked = _check_pairs(graph, pairs)
+            if len(checked) == 0:
+                return np.zeros(0, dtype=np.float64)
+            return np.clip(np.asarray(score_pairs(checked), dtype=np.float64), 0.0, 1.0)
+
+        return score
+
+    def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """Bind `graph`; subclasses with costly per-graph work do it here, once."""
+        return lambda pairs: self._predict(graph, pairs)
 
     @abstractmethod
     def _fit(self, graph: TransferGraph) -> None: ...
@@ -670,20 +684,29 @@ class GATPredictor(_FeaturePredictor):
         self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        return self._scorer(graph)(pairs)
+
+    def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """Embed every node once; the returned function only decodes pairs."""
         assert self.encoder_ is not None and self.decoder_ is not None
         device = next(self.encoder_.parameters()).device
         x, edge_index, ids = self._inputs(graph, device)
         if x.shape[1] != self.encoder_.in_channels:
             raise ValueError(f"the node features have {x.shape[1]} columns but the predictor "
                              f"was fitted on {self.encoder_.in_channels}")
-        src = torch.from_numpy(pairs[:, 0].copy()).to(device)
-        dst = torch.from_numpy(pairs[:, 1] + graph.num_models).to(device)
-        step = self._PREDICT_CHUNK
         with torch.no_grad():
             z = self.encoder_(x, edge_index, ids)
-            scores = torch.cat([self.decoder_.decode(z, src[k:k + step], dst[k:k + step])
-                                for k in range(0, len(src), step)])
-        return scores.cpu().numpy().astype(np.float64)
+        decoder, step, offset = self.decoder_, self._PREDICT_CHUNK, graph.num_models
+
+        def decode(pairs: np.ndarray) -> np.ndarray:
+            src = torch.from_numpy(pairs[:, 0].copy()).to(device)
+            dst = torch.from_numpy(pairs[:, 1] + offset).to(device)
+            with torch.no_grad():
+                scores = torch.cat([decoder.decode(z, src[k:k + step], dst[k:k + step])
+                                    for k in range(0, len(src), step)])
+            return scores.cpu().numpy().astype(np.float64)
+
+        return decode
 
     def get_config(self) -> dict[str, Any]:
         return {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "seed": self.seed,

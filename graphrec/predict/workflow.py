@@ -185,6 +185,7 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
     write = queries.get("predict/write-predictions").text
     now = _now()
     written = 0
+    score = predictor.scorer(graph)  # node embeddings once, then pairs chunk by chunk
     per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
     bar = tqdm(total=len(targets), unit="dataset", desc="predict", disable=not progress,
                leave=False)
@@ -193,7 +194,7 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
             chunk = targets[start:start + per_chunk]
             pairs = _unobserved_pairs(graph, chunk)
             if len(pairs):
-                scores = predictor.predict(graph, pairs)
+                scores = score(pairs)
                 if top_k is not None:
                     keep = _top_k(pairs, scores, top_k)
                     pairs, scores = pairs[keep], scores[keep]
