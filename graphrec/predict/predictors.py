@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .features import NodeEncoder, dataset_encoder, model_encoder
+from .features import NodeEncoder, TextEmbedder, dataset_encoder, model_encoder
 from .graph import TransferGraph
 from .nn import PairDecoder, TransferEncoder
 
@@ -91,10 +91,12 @@ class _NodeFeatures:
     """
 
     def __init__(self, model_features: np.ndarray | None,
-                 dataset_features: np.ndarray | None, identity: bool) -> None:
+                 dataset_features: np.ndarray | None, identity: bool,
+                 text: bool = False) -> None:
         self.explicit = {"model": _explicit(model_features, "model_features"),
                          "dataset": _explicit(dataset_features, "dataset_features")}
         self.identity = identity
+        self.text = text  # add sentence embeddings of domain and label names to datasets
         self.encoders: dict[str, NodeEncoder] = {}
         self.names: dict[str, list[str]] = {}
         self._index: dict[str, dict[str, int]] = {}
@@ -131,6 +133,8 @@ class _NodeFeatures:
                 rows = explicit.astype(np.float64)
             else:
                 rows = self.encoders[side].transform(props).astype(np.float64)
+                if self.text and side == "dataset":
+                    rows = np.concatenate([rows, TextEmbedder.dataset_rows(props)], axis=1)
             if rows.shape[1] == 0:  # no usable metadata: still tell the node types apart
                 rows = np.ones((len(names), 1))
             out.append(rows)
@@ -348,11 +352,13 @@ class _FeaturePredictor(Predictor):
     """A predictor that reads node features: explicit arrays, else the default encoders."""
 
     identity: bool
+    text: bool = False
     model_features: np.ndarray | None
     dataset_features: np.ndarray | None
 
     def _new_features(self) -> _NodeFeatures:
-        return _NodeFeatures(self.model_features, self.dataset_features, bool(self.identity))
+        return _NodeFeatures(self.model_features, self.dataset_features, bool(self.identity),
+                             bool(self.text))
 
 
 def _group_sum(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -416,12 +422,13 @@ class LinearPredictor(_FeaturePredictor):
     name = "linear"
     _CHUNK: ClassVar[int] = 1 << 16  # edges per block of the streamed sums
 
-    def __init__(self, alpha: float = 1.0, identity: bool = True,
+    def __init__(self, alpha: float = 1.0, identity: bool = True, text: bool = False,
                  model_features: np.ndarray | None = None,
                  dataset_features: np.ndarray | None = None) -> None:
         super().__init__()
         self.alpha = alpha
         self.identity = identity
+        self.text = text
         self.model_features = model_features
         self.dataset_features = dataset_features
         self.intercept_ = 0.0
@@ -523,7 +530,7 @@ class LinearPredictor(_FeaturePredictor):
         return self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
 
     def get_config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "identity": self.identity,
+        return {"alpha": self.alpha, "identity": self.identity, "text": self.text,
                 "model_features": self.model_features,
                 "dataset_features": self.dataset_features}
 
@@ -583,10 +590,11 @@ class GATPredictor(_FeaturePredictor):
 
     def __init__(self, hidden: int = 64, epochs: int = 300, lr: float = 5e-3, seed: int = 0,
                  device: str = "cpu", progress: bool = False, identity: bool = True,
-                 model_features: np.ndarray | None = None,
+                 text: bool = False, model_features: np.ndarray | None = None,
                  dataset_features: np.ndarray | None = None) -> None:
         super().__init__()
         self.hidden = hidden
+        self.text = text
         self.epochs = epochs
         self.lr = lr
         self.seed = seed
@@ -711,7 +719,7 @@ class GATPredictor(_FeaturePredictor):
     def get_config(self) -> dict[str, Any]:
         return {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "seed": self.seed,
                 "device": self.device, "progress": self.progress, "identity": self.identity,
-                "model_features": self.model_features,
+                "text": self.text, "model_features": self.model_features,
                 "dataset_features": self.dataset_features}
 
     def get_state(self) -> dict[str, Any]:

@@ -73,6 +73,9 @@ def _make(name: str, options: dict[str, Any]):
         raise UsageError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     cls = PREDICTORS[name]
     accepted = inspect.signature(cls).parameters
+    if options.get("text") and "text" not in accepted:
+        raise UsageError(f"--text-features needs a predictor that reads node features "
+                         f"(scg4trf, g4trf or linear), not {name!r}")
     return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
 
 
@@ -84,7 +87,10 @@ def train(store: Store, model: str = "scg4trf", **options: Any) -> dict[str, Any
                          "(graphrec ingest ...)")
     predictor = _make(model, options)
     started = time.perf_counter()
-    predictor.fit(graph)
+    try:
+        predictor.fit(graph)
+    except ImportError as exc:  # an optional feature's package is missing
+        raise UsageError(str(exc)) from None
     seconds = time.perf_counter() - started
     created = _now()
     pid = f"{model}-{created.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"
