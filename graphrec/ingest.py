@@ -205,7 +205,8 @@ def _dataset_batches(keys: list[tuple], size: int) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """ISO 8601 UTC with microseconds: timestamps that order ingests and training."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
@@ -229,7 +230,7 @@ def _transfers(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
                had_edges: bool) -> None:
     compare = queries.get("ingest/compare-transfers").text
     write = queries.get("ingest/upsert-transfers").text
-    now = _now()
+    now = utc_now()
     for batch in _dataset_batches(_by_dataset(zoo.transfers), EDGE_BATCH):
         rows = [[m, d, zoo.transfer_props((m, d))] for m, d in batch]
         known = (_compare(store, compare, rows, lambda r: (r["model"], r["dataset"]))

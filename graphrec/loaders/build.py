@@ -206,10 +206,9 @@ def _records(zoo: ZooData, spec: TableSpec, table: Table,
         extras = [(i, h) for i, h in enumerate(table.header) if i not in (mi, di, vi) and h]
         if not spec.keep_other_columns:
             extras = []
-        casts = {"int": int, "float": float, "string": str}
         # Extra columns never overwrite what graphrec computes for the edge.
         extra_cols = [(i, snake(h) + ("_raw" if snake(h) in EDGE_KEYS else ""),
-                       casts[_infer([r[i] for r in table.rows])]) for i, h in extras]
+                       _CASTS[_infer([r[i] for r in table.rows])]) for i, h in extras]
         zoo.extra_keys = tuple(key for _, key, _ in extra_cols)
         for row, line in zip(table.rows, table.lines, strict=True):
             model, dataset = row[mi], row[di]
@@ -328,12 +327,8 @@ def _is_int(text: str) -> bool:
     return digits.isascii() and digits.isdigit()
 
 
-def _cast(text: str, kind: str) -> Any:
-    if kind == "int":
-        return int(text)
-    if kind == "float":
-        return float(text)
-    return text
+#: How an inferred column kind turns a cell's text into a value.
+_CASTS: dict[str, Any] = {"int": int, "float": float, "string": str}
 
 
 def _entities(out: dict[str, Entity], spec: EntitySpec, table: Table, problems: list[Problem],
@@ -397,7 +392,7 @@ def _entities(out: dict[str, Entity], spec: EntitySpec, table: Table, problems: 
             if text != "":
                 sep = spec.list_separator.get(key)
                 props[key] = ([v.strip() for v in text.split(sep) if v.strip()] if sep
-                              else _cast(text, kinds[column]))
+                              else _CASTS[kinds[column]](text))
         key_text = row[index[spec.key]]
         if positional is not None:
             name = positional[n][0]

@@ -12,7 +12,6 @@ import inspect
 import json
 import secrets
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .. import queries
 from ..errors import UsageError
+from ..ingest import utc_now
 from ..store import Row, Store
 from .graph import TransferGraph
 
@@ -27,10 +27,6 @@ PAGE = 10_000  # nodes per read
 DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
 WRITE_BATCH = 5_000
 PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def read_graph(store: Store) -> TransferGraph:
@@ -92,7 +88,7 @@ def train(store: Store, model: str = "scg4trf", **options: Any) -> dict[str, Any
     except ImportError as exc:  # an optional feature's package is missing
         raise UsageError(str(exc)) from None
     seconds = time.perf_counter() - started
-    created = _now()
+    created = utc_now()
     pid = f"{model}-{created.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"
     folder = store.data_dir / "predictors"
     folder.mkdir(parents=True, exist_ok=True)
@@ -189,7 +185,7 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
         while store.run(clear, {"predictor": pid, "limit": 50_000}, write=True)[0]["deleted"]:
             pass
     write = queries.get("predict/write-predictions").text
-    now = _now()
+    now = utc_now()
     written = 0
     score = predictor.scorer(graph)  # node embeddings once, then pairs chunk by chunk
     per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
