@@ -157,6 +157,50 @@ class Graphrec:
         return {"nodes": nodes, "relationships": rels}
 
 
+def benchmark(data: str | Path | None = None, *, loader: str | None = None,
+              spec: str | Path | None = None, db: str | Target | None = None,
+              model_features: str | Path | None = None,
+              dataset_features: str | Path | None = None, **options: Any):
+    """Run the paper's protocol on a matrix; returns a `BenchmarkResult`.
+
+    The matrix comes from input files (`data`: a folder, whose loader is detected unless
+    `loader`/`spec` names it, or a records CSV) or, without `data`, from the database `db`.
+    Feature files (one row per model / dataset, in the records' order) feed the `-given`
+    methods; in a data folder, the authors' `*_source_embedding.npy` and
+    `*_target_embedding.npy` are found on their own. `options` go to `run_benchmark`
+    (methods, seeds, masks, epochs, avg_epochs, device, progress).
+    """
+    from .benchmark import run_benchmark
+    from .benchmark.inputs import feature_files, load_features, load_matrix
+    from .predict.workflow import read_graph
+
+    if data is not None:
+        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None)
+        if model_features is None and dataset_features is None:
+            found = feature_files(Path(data))
+            if found:
+                model_features, dataset_features = found
+    else:
+        if loader or spec:
+            raise UsageError("--loader/--spec read input files: give them with --data DIR")
+        with open(db) as g:
+            graph = read_graph(g.store)
+            source = f"database {g.location}"
+    if (model_features is None) != (dataset_features is None):
+        raise UsageError("give both --model-features and --dataset-features, or neither")
+    arrays = {}
+    if model_features is not None:
+        arrays = {"model_features": load_features(Path(model_features), "model",
+                                                  graph.num_models),
+                  "dataset_features": load_features(Path(dataset_features), "dataset",
+                                                    graph.num_datasets)}
+        source += f"; features {model_features}, {dataset_features}"
+    try:
+        return run_benchmark(graph, source=source, **arrays, **options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def open(db: str | Target | None = None) -> Graphrec:
     """Open the database `db` (a folder, a redis:// or bolt:// address, or None for the
     embedded default under GRAPHREC_HOME)."""

@@ -386,6 +386,71 @@ def status(obj: Context, as_json: bool) -> None:
 # -- synth and info -------------------------------------------------------------------------
 
 @main.command()
+@click.option("--protocol", type=click.Choice(["paper"]), default="paper", show_default=True,
+              help="Evaluation protocol: the paper's stratified masks and metrics.")
+@click.option("--data", type=click.Path(path_type=Path), metavar="DIR",
+              help="Input files (a folder, or a records CSV); without it, the graph in the "
+                   "database (--db).")
+@click.option("--loader", metavar="NAME", help="Built-in loader for --data (detected if "
+              "omitted).")
+@click.option("--spec", type=click.Path(path_type=Path), metavar="FILE",
+              help="Your own loader spec for --data.")
+@click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Repetitions (masks 0..N-1).")
+@click.option("--methods", metavar="A,B,...",
+              help="Methods to compare (default: all that can run): " + ", ".join(
+                  ["random", "mean", "mc", "lr", "linear", "g4trf", "scg4trf",
+                   "g4trf-given", "scg4trf-given"]) + ".")
+@click.option("--masks", type=click.Choice(["auto", "authors", "seeded"]), default="auto",
+              show_default=True, help="authors: the authors' exact draw (complete matrix, "
+              "<= 10 seeds); seeded: the same design for any matrix; auto picks.")
+@click.option("--epochs", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Training epochs of the GAT methods (the paper's buckets use 500).")
+@click.option("--avg-epochs", type=click.IntRange(min=1),
+              help="Epoch at which the GATs' Avg is read (default 300, or --epochs if fewer).")
+@click.option("--model-features", type=click.Path(path_type=Path), metavar="FILE",
+              help="Model feature rows (.npy or CSV) for the -given methods; found in a "
+                   "--data folder as *_source_embedding.npy.")
+@click.option("--dataset-features", type=click.Path(path_type=Path), metavar="FILE",
+              help="Dataset feature rows, as --model-features (*_target_embedding.npy).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Write results.json, results.csv, repetitions.csv, table.md, buckets.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@pass_ctx
+@handle_errors
+def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None,
+              spec: Path | None, seeds: int, methods: str | None, masks: str, epochs: int,
+              avg_epochs: int | None, model_features: Path | None,
+              dataset_features: Path | None, device: str, out: Path | None,
+              as_json: bool) -> None:
+    """Compare predictors on the paper's protocol: same masks, side by side with the paper.
+
+    \b
+    graphrec benchmark --data path/to/domainnet                  # the paper's Table 2
+    graphrec benchmark --data path/to/domainnet --seeds 2 --epochs 50   # quick look
+    graphrec --db my-zoo benchmark --methods mean,scg4trf --out results/
+    """
+    from .api import benchmark as run
+    from .benchmark.report import write
+
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
+    if methods is not None and not chosen:
+        raise UsageError("--methods is empty; name at least one method")
+    result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
+                 dataset_features=dataset_features, methods=chosen, seeds=seeds, masks=masks,
+                 epochs=epochs, avg_epochs=avg_epochs, device=device,
+                 progress=not as_json and sys.stderr.isatty())
+    files = write(result, out) if out else {}
+    if as_json:
+        _emit_json({**result.as_dict(), "files": {k: str(v) for k, v in files.items()}})
+        return
+    click.echo(result.markdown())
+    if files:
+        click.echo(f"\nwrote {', '.join(str(p) for p in files.values())}")
+
+
+@main.command()
 @click.option("--models", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--datasets", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--density", type=click.FloatRange(min=0, max=1, min_open=True), default=0.3,

@@ -21,17 +21,17 @@ from graphrec.predict.graph import TransferGraph
 from graphrec.predict.io import from_zoo
 from graphrec.predict.nn import PairDecoder, TransferEncoder
 from graphrec.predict.predictors import (
-    PREDICTORS,
     G4TrfPredictor,
     GATPredictor,
     LinearPredictor,
     MeanPredictor,
     Predictor,
     _shared_gram,
-    make_predictor,
 )
+from graphrec.predict.registry import PREDICTORS, make_predictor
 
-FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}}
+FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}, "mc": {},
+        "random": {}}
 
 
 def toy_graph(seed: int = 0) -> TransferGraph:
@@ -196,7 +196,7 @@ def test_decoder_scores_many_pairs_at_once() -> None:
 
 
 def test_registry_and_make_predictor() -> None:
-    assert set(PREDICTORS) == {"scg4trf", "g4trf", "mean", "linear"}
+    assert set(PREDICTORS) == {"scg4trf", "g4trf", "mean", "linear", "mc", "random"}
     assert isinstance(make_predictor("scg4trf"), GATPredictor)
     g4 = make_predictor("g4trf", epochs=7)
     assert isinstance(g4, G4TrfPredictor) and not g4.skip and g4.get_config()["epochs"] == 7

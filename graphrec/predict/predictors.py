@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -25,16 +25,15 @@ from tqdm.auto import tqdm
 from .features import NodeEncoder, TextEmbedder, dataset_encoder, model_encoder
 from .graph import TransferGraph
 from .nn import PairDecoder, TransferEncoder
+from .stacked import StackedTransferModel
 
 __all__ = [
-    "PREDICTORS",
     "G4TrfPredictor",
     "GATPredictor",
     "LinearPredictor",
     "MeanPredictor",
     "Predictor",
     "SCG4TrfPredictor",
-    "make_predictor",
 ]
 
 
@@ -241,6 +240,48 @@ class Predictor(ABC):
         """Bind `graph`; subclasses with costly per-graph work do it here, once."""
         return lambda pairs: self._predict(graph, pairs)
 
+    def fit_predict_many(self, graphs: Sequence[TransferGraph], *,
+                         seeds: Sequence[int] | None = None,
+                         snapshots: Sequence[int] | None = None,
+                         progress: bool = False) -> np.ndarray:
+        """Fit one fresh copy of this predictor per graph and score every pair of it.
+
+        What a benchmark does with R masks of one matrix. Copy g gets this predictor's
+        configuration with `seed = seeds[g]` (for predictors that take a seed). Returns
+        float64 scores of shape (len(snapshots), len(graphs), models, datasets): iterative
+        predictors give their scores after each epoch count in `snapshots` (one training run,
+        read along the way; default: the last epoch only), the others the same scores for
+        every snapshot. Subclasses may fit the copies together, as long as each copy's
+        result is the one it would have alone.
+        """
+        graphs = list(graphs)
+        seeds = self._seeds(seeds, len(graphs))
+        steps = self._snapshots(snapshots)
+        shape = {(g.num_models, g.num_datasets) for g in graphs}
+        if len(shape) > 1:
+            raise ValueError(f"the graphs must have the same models and datasets, got shapes "
+                             f"{sorted(shape)}")
+        out = np.empty((len(steps), len(graphs), *next(iter(shape), (0, 0))))
+        config = self.get_config()
+        for g, graph in enumerate(tqdm(graphs, desc=self.name, disable=not progress,
+                                       leave=False)):
+            twin = type(self)(**({**config, "seed": seeds[g]} if "seed" in config else config))
+            twin.fit(graph)
+            scores = twin.predict(graph, graph.all_pairs())
+            out[:, g] = scores.reshape(graph.num_models, graph.num_datasets)
+        return out
+
+    @staticmethod
+    def _seeds(seeds: Sequence[int] | None, n: int) -> list[int]:
+        seeds = list(range(n)) if seeds is None else [int(s) for s in seeds]
+        if len(seeds) != n:
+            raise ValueError(f"give one seed per graph: {n} graphs, {len(seeds)} seeds")
+        return seeds
+
+    def _snapshots(self, snapshots: Sequence[int] | None) -> list[int]:
+        """Epoch counts to report; predictors without epochs have a single state."""
+        return [0] if snapshots is None else [int(s) for s in snapshots]
+
     @abstractmethod
     def _fit(self, graph: TransferGraph) -> None: ...
 
@@ -280,6 +321,8 @@ class Predictor(ABC):
 
         `device` overrides the saved one (a GPU-trained model loaded on a CPU machine).
         """
+        from .registry import PREDICTORS
+
         data = torch.load(Path(path), map_location="cpu", weights_only=True)
         if not isinstance(data, dict) or "predictor" not in data:
             raise ValueError(f"{path}: not a graphrec predictor checkpoint")
@@ -667,13 +710,7 @@ class GATPredictor(_FeaturePredictor):
         src = torch.from_numpy(graph.edges[:, 0].copy()).to(device)
         dst = torch.from_numpy(graph.edges[:, 1] + graph.num_models).to(device)
         target = torch.from_numpy(graph.accuracy).to(device=device, dtype=torch.float32)
-        # Seed inside a forked RNG: the fit is reproducible and the caller's RNG untouched.
-        forked = []
-        if device.type == "cuda":
-            forked = [torch.cuda.current_device() if device.index is None else device.index]
-        with torch.random.fork_rng(devices=forked):
-            torch.manual_seed(self.seed)
-            encoder, decoder = self._modules(x.shape[1], self._num_ids(), device)
+        encoder, decoder = self._seeded_modules(x.shape[1], device, self.seed)
         optimizer = torch.optim.Adam(chain(encoder.parameters(), decoder.parameters()),
                                      lr=self.lr)
         encoder.train()
@@ -690,6 +727,86 @@ class GATPredictor(_FeaturePredictor):
         bar.close()
         self.train_loss = float(loss.item())
         self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
+
+    def _seeded_modules(self, in_channels: int, device: torch.device, seed: int
+                        ) -> tuple[TransferEncoder, PairDecoder]:
+        """Fresh modules drawn from `seed` inside a forked RNG: reproducible, and the
+        caller's RNG untouched."""
+        forked = []
+        if device.type == "cuda":
+            forked = [torch.cuda.current_device() if device.index is None else device.index]
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(seed)
+            return self._modules(in_channels, self._num_ids(), device)
+
+    def _snapshots(self, snapshots: Sequence[int] | None) -> list[int]:
+        steps = [self.epochs] if snapshots is None else [int(s) for s in snapshots]
+        if not steps or any(not 1 <= s <= self.epochs for s in steps):
+            raise ValueError(f"snapshots must be epoch counts in 1..{self.epochs} (the "
+                             f"predictor's epochs), got {steps}")
+        return steps
+
+    def fit_predict_many(self, graphs: Sequence[TransferGraph], *,
+                         seeds: Sequence[int] | None = None,
+                         snapshots: Sequence[int] | None = None,
+                         progress: bool = False) -> np.ndarray:
+        """The copies are trained together (`StackedTransferModel`): one pass per epoch over
+        a graph of R disjoint copies, each with its own parameters, seed and edges. Copy g
+        starts from the parameters `fit` with `seed = seeds[g]` would draw, and its loss is
+        its own MSE, so its scores are those of that fit up to float rounding."""
+        graphs = list(graphs)
+        seeds = self._seeds(seeds, len(graphs))
+        steps = self._snapshots(snapshots)
+        self._check_config()
+        if not graphs:
+            return np.empty((len(steps), 0, 0, 0))
+        first = graphs[0]
+        for graph in graphs:
+            _check_graph(graph)
+            if graph.models != first.models or graph.datasets != first.datasets:
+                raise ValueError("stacked training needs graphs with the same models and "
+                                 "datasets, in the same order (masks of one matrix)")
+        device = self._device()
+        features = self._new_features().fit(first)
+        self._features = features
+        x, _, ids = self._inputs(first, device)
+        nodes = first.num_models + first.num_datasets
+        edge_index, targets, masks = [], [], []
+        for g, graph in enumerate(graphs):
+            src = torch.from_numpy(graph.edges[:, 0].copy())
+            dst = torch.from_numpy(graph.edges[:, 1] + first.num_models)
+            edge_index.append(torch.stack([src, dst]) + g * nodes)
+            masks.append(torch.from_numpy(graph.edges[:, 0] * first.num_datasets
+                                          + graph.edges[:, 1] + g * first.num_models
+                                          * first.num_datasets))
+            targets.append(torch.from_numpy(graph.accuracy))
+        edge_index = torch.cat(edge_index, dim=1).to(device)
+        flat_index = torch.cat(masks).to(device)
+        target = torch.cat(targets).to(device=device, dtype=torch.float32)
+        # Per-copy MSE summed: copy g's edges weigh 1 / (its edge count).
+        weight = torch.cat([torch.full((len(graph.edges),), 1.0 / len(graph.edges))
+                            for graph in graphs]).to(device)
+        pairs = [self._seeded_modules(x.shape[1], device, seed) for seed in seeds]
+        model = StackedTransferModel([e for e, _ in pairs], [d for _, d in pairs]).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr, fused=True)
+        out = np.full((len(steps), len(graphs), first.num_models, first.num_datasets), np.nan)
+        wanted: dict[int, list[int]] = {}
+        for k, step in enumerate(steps):
+            wanted.setdefault(step, []).append(k)
+        model.train()
+        bar = tqdm(range(1, max(steps) + 1), desc=self.name, disable=not progress, leave=False)
+        for epoch in bar:
+            optimizer.zero_grad()
+            scores = model(x, edge_index, ids, first.num_models).reshape(-1)
+            loss = (weight * (scores.index_select(0, flat_index) - target) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+            if epoch in wanted:
+                with torch.no_grad():
+                    done = model(x, edge_index, ids, first.num_models)
+                out[wanted[epoch]] = done.cpu().numpy().astype(np.float64)[None]
+        bar.close()
+        return out
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         return self._scorer(graph)(pairs)
@@ -757,15 +874,3 @@ class G4TrfPredictor(GATPredictor):
 
     name = "g4trf"
     skip: ClassVar[bool] = False
-
-
-PREDICTORS: dict[str, type[Predictor]] = {
-    p.name: p for p in (GATPredictor, G4TrfPredictor, MeanPredictor, LinearPredictor)
-}
-
-
-def make_predictor(name: str, **config: Any) -> Predictor:
-    """A new, unfitted predictor by registry name (`scg4trf`, `g4trf`, `mean`, `linear`)."""
-    if name not in PREDICTORS:
-        raise ValueError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
-    return PREDICTORS[name](**config)

@@ -63,7 +63,7 @@ def read_graph(store: Store) -> TransferGraph:
 
 
 def _make(name: str, options: dict[str, Any]):
-    from .predictors import PREDICTORS
+    from .registry import PREDICTORS
 
     if name not in PREDICTORS:
         raise UsageError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")

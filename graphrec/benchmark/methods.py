@@ -1,0 +1,75 @@
+"""The methods a benchmark compares, each a configured predictor behind one interface.
+
+A method is a name, how the table shows it, which features it reads, and a factory for its
+`Predictor`; the runner treats them all alike (`Predictor.fit_predict_many`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..predict.predictors import Predictor
+from ..predict.registry import make_predictor
+
+__all__ = ["METHODS", "Method", "MethodSettings", "default_methods"]
+
+
+@dataclass(frozen=True)
+class MethodSettings:
+    """What a benchmark run hands every factory."""
+
+    epochs: int = 500
+    device: str = "cpu"
+    model_features: np.ndarray | None = None
+    dataset_features: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    key: str
+    label: str
+    features: str  # "-" none, "m" model metadata, "d" dataset metadata, "ids" node identity
+    make: Callable[[MethodSettings], Predictor]
+    iterative: bool = False  # reports Avg at an earlier epoch than the buckets
+    needs_given_features: bool = False  # reads --model-features / --dataset-features
+    note: str = ""
+
+
+def _gat(name: str, given: bool) -> Callable[[MethodSettings], Predictor]:
+    def make(s: MethodSettings) -> Predictor:
+        extra: dict[str, Any] = {}
+        if given:
+            extra = {"model_features": s.model_features,
+                     "dataset_features": s.dataset_features}
+        return make_predictor(name, epochs=s.epochs, device=s.device, **extra)
+
+    return make
+
+
+METHODS: dict[str, Method] = {m.key: m for m in (
+    Method("random", "Random", "-", lambda s: make_predictor("random")),
+    Method("mean", "Per-model mean", "-", lambda s: make_predictor("mean"),
+           note="popularity: a model's mean known accuracy, the same for every dataset"),
+    Method("mc", "MC", "-", lambda s: make_predictor("mc"),
+           note="soft-impute, rank 10, randomized SVD"),
+    Method("lr", "LR", "d,m", lambda s: make_predictor("linear", identity=False),
+           note="ridge on [model metadata || dataset metadata] (Li et al., CVPR 2023)"),
+    Method("linear", "Linear + offsets", "d,m,ids", lambda s: make_predictor("linear"),
+           note="LR plus a learnt offset per model and per dataset (graphrec's `linear`)"),
+    Method("g4trf", "G4Trf", "d,m,ids", _gat("g4trf", False), iterative=True),
+    Method("scg4trf", "SCG4Trf", "d,m,ids", _gat("scg4trf", False), iterative=True),
+    Method("g4trf-given", "G4Trf", "given", _gat("g4trf", True), iterative=True,
+           needs_given_features=True),
+    Method("scg4trf-given", "SCG4Trf", "given", _gat("scg4trf", True), iterative=True,
+           needs_given_features=True,
+           note="with the feature files given (the authors' 852-dim .npy for the paper)"),
+)}
+
+
+def default_methods(have_given_features: bool) -> list[str]:
+    """Every method that can run: the `-given` ones only with feature files."""
+    return [k for k, m in METHODS.items() if have_given_features or not m.needs_given_features]

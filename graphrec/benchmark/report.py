@@ -1,0 +1,142 @@
+"""A benchmark's result for people (a Markdown table, a plot) and for scripts (CSV, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .metrics import BUCKETS
+from .paper import AUTHORS_MEASURED, PAPER_TABLE
+
+if TYPE_CHECKING:
+    from .runner import BenchmarkResult
+
+__all__ = ["COLUMNS", "markdown", "plot", "write"]
+
+#: Table columns: metric key -> header. Paper metrics first, then the strict ones.
+COLUMNS: dict[str, str] = {
+    "avg": "Avg", **{name: name.capitalize() if name == "cold" else name
+                     for name, _, _ in BUCKETS},
+    "spearman_unknown": "ρ unknown", "top1_hit": "top-1 hit",
+    "top1_regret": "top-1 regret (pts)", "ndcg3": "NDCG@3",
+}
+
+
+def _cell(mean: float, std: float | None, digits: int = 3) -> str:
+    if mean is None or not math.isfinite(mean):
+        return ""
+    text = f"{mean:.{digits}f}"
+    if std is not None and math.isfinite(std):
+        text += f" ± {std:.{digits}f}"
+    return text
+
+
+def markdown(result: BenchmarkResult) -> str:
+    """The table: one row per method, mean ± std over repetitions; on the paper's matrix,
+    the paper's Table 2 row (and the authors' script as measured here) under ours."""
+    cfg = result.config
+    head = ["method", "features", *COLUMNS.values(), "time (s)", "peak RSS (MiB)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    paper = result.paper_shape
+    for m in result.methods:
+        summary = m.summary()
+        cells = [_cell(*summary.get(k, (math.nan, None))) for k in COLUMNS]
+        mem = "" if m.peak_rss_mib is None else f"{m.peak_rss_mib:.0f}"
+        lines.append(f"| **{m.label}** | {m.features} | " + " | ".join(cells)
+                     + f" | {m.seconds:.1f} | {mem} |")
+        refs = []
+        if paper and m.key in PAPER_TABLE:
+            refs.append(PAPER_TABLE[m.key])
+        if paper and m.key == "scg4trf-given":
+            refs += [PAPER_TABLE["scg4trf"], AUTHORS_MEASURED]
+        if paper and m.key == "g4trf-given":
+            refs.append(PAPER_TABLE["g4trf"])
+        for label, figures in refs:
+            cells = [_cell(*figures[k], digits=2 if "paper" in label else 3)
+                     if k in figures else "" for k in COLUMNS]
+            lines.append(f"| *{label}* | | " + " | ".join(cells) + " | | |")
+    notes = [f"- **{m.label}** ({m.key}): {m.note}" for m in result.methods if m.note]
+    caption = (f"{cfg['shape'][0]} models x {cfg['shape'][1]} datasets, {cfg['seeds']} "
+               f"repetitions, {cfg['masks']} masks; GATs: Avg after {cfg['avg_epochs']} "
+               f"epochs, the rest after {cfg['epochs']}. Avg: Pearson of each completed column; "
+               "buckets: Spearman of completed columns grouped by unknown share (Cold = no "
+               "known entry); ρ unknown, top-1 and NDCG@3 score unknown entries only.")
+    if not paper:
+        caption += " The paper's figures are for its 10 x 270 matrix and are not shown."
+    return "\n".join([*lines, "", caption, *(["", *notes] if notes else [])])
+
+
+def write(result: BenchmarkResult, out: Path) -> dict[str, Path]:
+    """`results.json` (everything), `results.csv` (one row per method), `repetitions.csv`
+    (one row per method and repetition), `table.md` and `buckets.png` in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"json": out / "results.json", "csv": out / "results.csv",
+             "repetitions": out / "repetitions.csv", "markdown": out / "table.md",
+             "plot": out / "buckets.png"}
+    files["json"].write_text(json.dumps(result.as_dict(), indent=2, default=_json_default))
+    with files["csv"].open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["method", "label", "features", "seconds", "peak_rss_mib",
+                         *(f"{k}_{s}" for k in COLUMNS for s in ("mean", "std"))])
+        for m in result.methods:
+            summary = m.summary()
+            writer.writerow([m.key, m.label, m.features, m.seconds, m.peak_rss_mib,
+                             *(v for k in COLUMNS for v in summary.get(k, (math.nan,) * 2))])
+    with files["repetitions"].open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["method", "repetition", *COLUMNS])
+        for m in result.methods:
+            for r, rep in enumerate(m.repetitions):
+                writer.writerow([m.key, r, *(rep.get(k, math.nan) for k in COLUMNS)])
+    files["markdown"].write_text(markdown(result) + "\n")
+    plot(result, files["plot"])
+    return files
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def plot(result: BenchmarkResult, path: Path) -> Path:
+    """Per-bucket Spearman of each method (mean, with the std as error bars), and Avg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buckets = [name for name, _, _ in BUCKETS]
+    fig, (ax, ax_avg) = plt.subplots(1, 2, figsize=(11, 4.2),
+                                     gridspec_kw={"width_ratios": [3, 1]})
+    xs = list(range(len(buckets)))
+    width = 0.8 / max(1, len(result.methods))
+    for k, m in enumerate(result.methods):
+        summary = m.summary()
+        means = [summary[b][0] for b in buckets]
+        stds = [0.0 if not math.isfinite(summary[b][1]) else summary[b][1] for b in buckets]
+        offset = (k - (len(result.methods) - 1) / 2) * width
+        ax.bar([x + offset for x in xs], means, width, yerr=stds, capsize=2,
+               label=f"{m.label} ({m.features})")
+        avg, std = summary["avg"]
+        ax_avg.barh(k, avg, xerr=0.0 if not math.isfinite(std) else std, capsize=2)
+    ax.set_xticks(xs, ["cold start" if b == "cold" else f"{b} known" for b in buckets])
+    ax.set_ylabel("Spearman of the completed column")
+    ax.set_title("Per bucket (columns grouped by how much is known)")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.legend(fontsize=7, loc="upper left")
+    ax_avg.set_yticks(range(len(result.methods)), [m.label for m in result.methods],
+                      fontsize=7)
+    ax_avg.invert_yaxis()
+    ax_avg.set_xlabel("Avg (Pearson)")
+    ax_avg.set_title("Avg")
+    cfg = result.config
+    fig.suptitle(f"{cfg['shape'][0]} x {cfg['shape'][1]}, {cfg['seeds']} repetitions, "
+                 f"{cfg['masks']} masks", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,256 @@
+"""Run the paper's protocol: the same masks for every method, metrics per repetition.
+
+    from graphrec.benchmark import run_benchmark, matrix_graph
+    result = run_benchmark(matrix_graph(graphrec.load(DIR, loader="domainnet")), seeds=10)
+    print(result.markdown())
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..loaders.build import ZooData
+from ..predict.graph import TransferGraph
+from ..predict.io import from_zoo
+from .masks import authors_mask, seeded_mask
+from .methods import METHODS, MethodSettings, default_methods
+from .metrics import evaluate
+from .paper import PAPER_SHAPE
+
+__all__ = ["BenchmarkResult", "MethodResult", "matrix_graph", "run_benchmark", "split_masks"]
+
+MASKS = ("auto", "authors", "seeded")
+
+
+def matrix_graph(zoo: ZooData) -> TransferGraph:
+    """The zoo as a graph whose rows and columns follow the records file.
+
+    The benchmark's masks and any feature files given by row refer to the matrix's own
+    order (the authors' script pairs feature row i with matrix row i), while `from_zoo`
+    lists nodes in metadata order; here models and datasets come in the order the records
+    first name them, then any that only the metadata has.
+    """
+    graph = from_zoo(zoo)
+    models = list(dict.fromkeys([*(m for m, _ in zoo.transfers), *graph.models]))
+    datasets = list(dict.fromkeys([*(d for _, d in zoo.transfers), *graph.datasets]))
+    mi = np.array([graph.model_index(n) for n in models])
+    di = np.array([graph.dataset_index(n) for n in datasets])
+    new_m = np.empty(len(mi), dtype=np.int64)
+    new_m[mi] = np.arange(len(mi))
+    new_d = np.empty(len(di), dtype=np.int64)
+    new_d[di] = np.arange(len(di))
+    edges = np.stack([new_m[graph.edges[:, 0]], new_d[graph.edges[:, 1]]], axis=1)
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    return TransferGraph(models, datasets, [graph.model_props[k] for k in mi],
+                         [graph.dataset_props[k] for k in di], edges[order],
+                         graph.accuracy[order])
+
+
+def split_masks(graph: TransferGraph, seeds: int, masks: str = "auto"
+                ) -> tuple[str, list[np.ndarray]]:
+    """(the draw used, one known-entry mask per repetition 0..seeds-1).
+
+    `auto` takes the authors' draw when the matrix is complete and at most 10 repetitions
+    are asked for (it defines only 10), else the seeded draw of the same design.
+    """
+    if masks not in MASKS:
+        raise ValueError(f"masks must be one of {', '.join(MASKS)}, got {masks!r}")
+    truth = graph.matrix()
+    complete = bool(np.isfinite(truth).all())
+    if masks == "auto":
+        masks = "authors" if complete and seeds <= 10 else "seeded"
+    if masks == "authors":
+        if not complete:
+            missing = int((~np.isfinite(truth)).sum())
+            raise ValueError(f"the authors' mask draw needs a complete matrix, and this one "
+                             f"has {missing} unobserved entries; use the seeded draw")
+        if seeds > 10:
+            raise ValueError(f"the authors' draw defines 10 repetitions, {seeds} were asked "
+                             "for; use --seeds 10 or fewer, or the seeded draw")
+        return masks, [authors_mask(r, *truth.shape) for r in range(seeds)]
+    observed = np.isfinite(truth)
+    return masks, [seeded_mask(r, observed) for r in range(seeds)]
+
+
+@dataclass
+class MethodResult:
+    """One method's metrics per repetition, its wall time and peak memory."""
+
+    key: str
+    label: str
+    features: str
+    note: str
+    repetitions: list[dict[str, float]]
+    seconds: float
+    peak_rss_mib: float | None
+
+    def summary(self) -> dict[str, tuple[float, float]]:
+        """metric -> (mean, sample std) over repetitions, NaN-skipping."""
+        out = {}
+        for metric in self.repetitions[0]:
+            values = np.array([r[metric] for r in self.repetitions], dtype=np.float64)
+            values = values[np.isfinite(values)]
+            mean = float(values.mean()) if len(values) else float("nan")
+            std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            out[metric] = (mean, std)
+        return out
+
+
+@dataclass
+class BenchmarkResult:
+    config: dict[str, Any]
+    methods: list[MethodResult] = field(default_factory=list)
+
+    @property
+    def paper_shape(self) -> bool:
+        """Whether the paper's figures apply: its matrix shape and complete."""
+        return tuple(self.config["shape"]) == PAPER_SHAPE and self.config["complete"]
+
+    def method(self, key: str) -> MethodResult:
+        for m in self.methods:
+            if m.key == key:
+                return m
+        raise KeyError(key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"config": self.config,
+                "methods": [{"key": m.key, "label": m.label, "features": m.features,
+                             "note": m.note, "seconds": m.seconds,
+                             "peak_rss_mib": m.peak_rss_mib,
+                             "summary": {k: {"mean": v[0], "std": v[1]}
+                                         for k, v in m.summary().items()},
+                             "repetitions": m.repetitions} for m in self.methods]}
+
+    def markdown(self) -> str:
+        from .report import markdown
+
+        return markdown(self)
+
+
+class _PeakRSS:
+    """The process's peak resident memory while a block runs, sampled every 10 ms (Linux
+    /proc; elsewhere the process's lifetime peak from `resource`)."""
+
+    def __init__(self) -> None:
+        self.peak: float | None = None
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def _read(self) -> float | None:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * self._page / 2**20
+        except OSError:
+            return None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            now = self._read()
+            if now is not None:
+                self.peak = max(self.peak or 0.0, now)
+
+    @contextmanager
+    def watch(self) -> Iterator[_PeakRSS]:
+        self.peak = self._read()
+        thread = threading.Thread(target=self._sample, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join()
+            now = self._read()
+            if now is not None:
+                self.peak = max(self.peak or 0.0, now)
+            elif self.peak is None:
+                import resource
+
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                self.peak = peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
+                  seeds: int = 10, masks: str = "auto", epochs: int = 500,
+                  avg_epochs: int | None = None, model_features: np.ndarray | None = None,
+                  dataset_features: np.ndarray | None = None, device: str = "cpu",
+                  progress: bool = False, source: str = "") -> BenchmarkResult:
+    """Every method on the same `seeds` masks of `graph`; see `evaluate` for the metrics.
+
+    Iterative methods (the GATs) train `epochs` epochs and report "Avg" after `avg_epochs`
+    (default: 300 or `epochs` if fewer, as the paper does), everything else at the end.
+    Repetition r seeds its predictors with r. `model_features` / `dataset_features` (one row
+    per model / dataset in the records' order) feed the `-given` methods.
+    """
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    avg_epochs = min(300, epochs) if avg_epochs is None else avg_epochs
+    if not 1 <= avg_epochs <= epochs:
+        raise ValueError(f"avg_epochs must lie in 1..epochs ({epochs}), got {avg_epochs}")
+    given = model_features is not None and dataset_features is not None
+    if (model_features is None) != (dataset_features is None):
+        raise ValueError("give both feature files (models and datasets), or neither")
+    if given:
+        for what, arr, n in (("model", model_features, graph.num_models),
+                             ("dataset", dataset_features, graph.num_datasets)):
+            if arr.ndim != 2 or len(arr) != n:
+                raise ValueError(f"the {what} feature file has shape {arr.shape}, but the "
+                                 f"matrix has {n} {what}s: give one row per {what}, in the "
+                                 "records' order")
+    keys = list(methods) if methods else default_methods(given)
+    unknown = [k for k in keys if k not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(METHODS)}")
+    if not given and any(METHODS[k].needs_given_features for k in keys):
+        raise ValueError("the -given methods need --model-features and --dataset-features")
+    if len(graph.edges) == 0:
+        raise ValueError("the matrix has no observed entries")
+    draw, known = split_masks(graph, seeds, masks)
+    truth = graph.matrix()
+    splits = [graph.with_edges(k[graph.edges[:, 0], graph.edges[:, 1]]) for k in known]
+    empty = [r for r, s in enumerate(splits) if len(s.edges) == 0]
+    if empty:
+        raise ValueError(f"repetition {empty[0]} has no known entry to learn from: the matrix "
+                         "is too sparse for this design")
+    settings = MethodSettings(epochs=epochs, device=device, model_features=model_features,
+                              dataset_features=dataset_features)
+    import torch
+
+    result = BenchmarkResult(config={
+        "protocol": "paper", "source": source, "masks": draw, "seeds": seeds,
+        "epochs": epochs, "avg_epochs": avg_epochs,
+        "shape": [graph.num_models, graph.num_datasets],
+        "complete": bool(np.isfinite(truth).all()),
+        "observed": int(np.isfinite(truth).sum()), "methods": keys,
+        "threads": torch.get_num_threads(), "python": platform.python_version(),
+        "torch": torch.__version__, "machine": platform.machine(),
+    })
+    for key in keys:
+        method = METHODS[key]
+        predictor = method.make(settings)
+        snapshots = [avg_epochs, epochs] if method.iterative else None
+        watch = _PeakRSS()
+        with watch.watch():
+            start = time.perf_counter()
+            scores = predictor.fit_predict_many(splits, seeds=list(range(seeds)),
+                                                snapshots=snapshots, progress=progress)
+            seconds = time.perf_counter() - start
+        reps = [evaluate(truth, known[r], scores[0, r], scores[-1, r]) for r in range(seeds)]
+        result.methods.append(MethodResult(key, method.label, method.features, method.note,
+                                           reps, round(seconds, 3),
+                                           None if watch.peak is None else round(watch.peak, 1)))
+        if progress:
+            print(f"{key}: {seconds:.1f} s", file=sys.stderr)
+    return result
