@@ -103,8 +103,9 @@ class Graphrec:
         return _write(self.store, zoo, progress=progress)
 
     # -- learning (graphrec.predict.workflow does the work)
-    def train(self, model: str = "scg4trf", **options: Any) -> dict[str, Any]:
-        """Fit a predictor on every observed edge; returns its Predictor record."""
+    def train(self, model: str | None = None, **options: Any) -> dict[str, Any]:
+        """Fit a predictor (default `hla`) on every observed edge; returns its Predictor
+        record."""
         from .predict import workflow
 
         return workflow.train(self.store, model, **options)

@@ -259,10 +259,12 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
 # -- learning: train, predict, recommend ----------------------------------------------------
 
 @main.command()
-@click.option("--model", "model", default="scg4trf", show_default=True,
-              help="Predictor: scg4trf, g4trf (graph attention networks), mean or linear "
-                   "(baselines).")
-@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default 300).")
+@click.option("--model", "model", default="hla", show_default=True,
+              help="Predictor: hla (the default: best on `graphrec benchmark`), scg4trf, "
+                   "g4trf (the paper's graph attention networks), or the baselines linear, "
+                   "mc, mean and random.")
+@click.option("--epochs", type=click.IntRange(min=1),
+              help="Training epochs of scg4trf/g4trf (default 300).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
 @click.option("--text-features", is_flag=True,
@@ -398,9 +400,8 @@ def status(obj: Context, as_json: bool) -> None:
 @click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True,
               help="Repetitions (masks 0..N-1).")
 @click.option("--methods", metavar="A,B,...",
-              help="Methods to compare (default: all that can run): " + ", ".join(
-                  ["random", "mean", "mc", "lr", "linear", "g4trf", "scg4trf",
-                   "g4trf-given", "scg4trf-given"]) + ".")
+              help="Methods to compare (default: all that can run): random, mean, mc, lr, "
+                   "linear, g4trf, scg4trf, g4trf-given, scg4trf-given, hla.")
 @click.option("--masks", type=click.Choice(["auto", "authors", "seeded"]), default="auto",
               show_default=True, help="authors: the authors' exact draw (complete matrix, "
               "<= 10 seeds); seeded: the same design for any matrix; auto picks.")

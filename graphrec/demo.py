@@ -28,7 +28,7 @@ def run_demo(echo: Callable[[str], None], home: Path | None = None, *, models: i
         echo(f"2. ingested into {g.location}: {summary.transfers.created} new and "
              f"{summary.transfers.unchanged} unchanged observed edges "
              f"in {summary.seconds:.2f} s")
-        record = workflow.train(g.store, "scg4trf", epochs=epochs, seed=seed)
+        record = workflow.train(g.store, epochs=epochs, seed=seed)
         echo(f"3. trained {record['id']} on {record['trained_on_edges']} observed edges in "
              f"{record['fit_seconds']:.1f} s")
         predicted = workflow.predict(g.store)

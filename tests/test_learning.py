@@ -87,12 +87,14 @@ def test_unknown_dataset_suggests_names(zoo_db) -> None:
     assert name in result.stderr  # the close name is offered
 
 
-def test_cli_train_scg4trf_then_recommend(zoo_db) -> None:
+@pytest.mark.parametrize("args, expected", [(["--model", "scg4trf", "--epochs", "5"], "scg4trf"),
+                                            ([], "hla")])
+def test_cli_train_then_recommend(zoo_db, args: list[str], expected: str) -> None:
     db, _ = zoo_db
-    trained = _cli(db, "train", "--epochs", "5", "--json")
+    trained = _cli(db, "train", *args, "--json")
     assert trained.exit_code == 0, trained.output
     record = json.loads(trained.stdout)
-    assert record["model"] == "scg4trf" and record["trained_on_edges"] > 0
+    assert record["model"] == expected and record["trained_on_edges"] > 0
     predicted = _cli(db, "predict", "--json")
     assert predicted.exit_code == 0, predicted.output
     assert json.loads(predicted.stdout)["predictor"] == record["id"]

@@ -31,7 +31,7 @@ from graphrec.predict.predictors import (
 from graphrec.predict.registry import PREDICTORS, make_predictor
 
 FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}, "mc": {},
-        "random": {}}
+        "random": {}, "hla": {}}
 
 
 def toy_graph(seed: int = 0) -> TransferGraph:
@@ -196,7 +196,7 @@ def test_decoder_scores_many_pairs_at_once() -> None:
 
 
 def test_registry_and_make_predictor() -> None:
-    assert set(PREDICTORS) == {"scg4trf", "g4trf", "mean", "linear", "mc", "random"}
+    assert set(PREDICTORS) == {"hla", "scg4trf", "g4trf", "mean", "linear", "mc", "random"}
     assert isinstance(make_predictor("scg4trf"), GATPredictor)
     g4 = make_predictor("g4trf", epochs=7)
     assert isinstance(g4, G4TrfPredictor) and not g4.skip and g4.get_config()["epochs"] == 7

@@ -6,19 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from .baselines import MatrixCompletionPredictor, RandomPredictor
+from .hierarchical import HierarchicalPredictor
 from .predictors import G4TrfPredictor, GATPredictor, LinearPredictor, MeanPredictor, Predictor
 
-__all__ = ["PREDICTORS", "make_predictor"]
+__all__ = ["DEFAULT_PREDICTOR", "PREDICTORS", "make_predictor"]
+
+#: What `graphrec train` fits unless told otherwise: the best on the paper's benchmark.
+DEFAULT_PREDICTOR = "hla"
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    p.name: p for p in (GATPredictor, G4TrfPredictor, MeanPredictor, LinearPredictor,
-                        MatrixCompletionPredictor, RandomPredictor)
+    p.name: p for p in (HierarchicalPredictor, GATPredictor, G4TrfPredictor, MeanPredictor,
+                        LinearPredictor, MatrixCompletionPredictor, RandomPredictor)
 }
 
 
 def make_predictor(name: str, **config: Any) -> Predictor:
-    """A new, unfitted predictor by registry name (`scg4trf`, `g4trf`, `mean`, `linear`,
-    `mc`, `random`)."""
+    """A new, unfitted predictor by registry name (`hla`, `scg4trf`, `g4trf`, `mean`,
+    `linear`, `mc`, `random`)."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     return PREDICTORS[name](**config)

@@ -75,8 +75,12 @@ def _make(name: str, options: dict[str, Any]):
     return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
 
 
-def train(store: Store, model: str = "scg4trf", **options: Any) -> dict[str, Any]:
-    """Fit a predictor on every observed edge; save its checkpoint; record a Predictor node."""
+def train(store: Store, model: str | None = None, **options: Any) -> dict[str, Any]:
+    """Fit a predictor (default: `DEFAULT_PREDICTOR`) on every observed edge; save its
+    checkpoint; record a Predictor node."""
+    from .registry import DEFAULT_PREDICTOR
+
+    model = model or DEFAULT_PREDICTOR
     graph = read_graph(store)
     if len(graph.edges) == 0:
         raise UsageError("the graph has no observed edges to learn from; ingest some first "
