@@ -110,33 +110,37 @@ def plot(result: BenchmarkResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     buckets = [name for name, _, _ in BUCKETS]
-    fig, (ax, ax_avg) = plt.subplots(1, 2, figsize=(11, 4.2),
-                                     gridspec_kw={"width_ratios": [3, 1]})
+    labels = [f"{m.label} ({m.features})" for m in result.methods]
+    fig, (ax, ax_avg) = plt.subplots(1, 2, figsize=(12, 5.2),
+                                     gridspec_kw={"width_ratios": [3, 1.2]})
     xs = list(range(len(buckets)))
     width = 0.8 / max(1, len(result.methods))
+    colours = plt.get_cmap("tab10")
     for k, m in enumerate(result.methods):
         summary = m.summary()
         means = [summary[b][0] for b in buckets]
         stds = [0.0 if not math.isfinite(summary[b][1]) else summary[b][1] for b in buckets]
         offset = (k - (len(result.methods) - 1) / 2) * width
-        ax.bar([x + offset for x in xs], means, width, yerr=stds, capsize=2,
-               label=f"{m.label} ({m.features})")
+        ax.bar([x + offset for x in xs], means, width, yerr=stds, capsize=1.5,
+               color=colours(k % 10), label=labels[k])
         avg, std = summary["avg"]
-        ax_avg.barh(k, avg, xerr=0.0 if not math.isfinite(std) else std, capsize=2)
-    ax.set_xticks(xs, ["cold start" if b == "cold" else f"{b} known" for b in buckets])
+        ax_avg.barh(k, avg, xerr=0.0 if not math.isfinite(std) else std, capsize=2,
+                    color=colours(k % 10))
+    ax.set_xticks(xs, ["cold start" if b == "cold" else f"{b}\nknown" for b in buckets])
     ax.set_ylabel("Spearman of the completed column")
-    ax.set_title("Per bucket (columns grouped by how much is known)")
+    ax.set_title("Per bucket: datasets grouped by how much of them is known", fontsize=10)
     ax.axhline(0, color="black", linewidth=0.5)
-    ax.legend(fontsize=7, loc="upper left")
-    ax_avg.set_yticks(range(len(result.methods)), [m.label for m in result.methods],
-                      fontsize=7)
+    ax_avg.set_yticks(range(len(result.methods)), labels, fontsize=7)
     ax_avg.invert_yaxis()
-    ax_avg.set_xlabel("Avg (Pearson)")
-    ax_avg.set_title("Avg")
+    ax_avg.set_xlabel("Avg (Pearson of the completed column)")
+    ax_avg.set_title("Avg", fontsize=10)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(5, len(names)), fontsize=7,
+               frameon=False)
     cfg = result.config
-    fig.suptitle(f"{cfg['shape'][0]} x {cfg['shape'][1]}, {cfg['seeds']} repetitions, "
-                 f"{cfg['masks']} masks", fontsize=9)
-    fig.tight_layout()
+    fig.suptitle(f"{cfg['shape'][0]} models x {cfg['shape'][1]} datasets, {cfg['seeds']} "
+                 f"repetitions, {cfg['masks']} masks (mean, std as error bars)", fontsize=9)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -194,7 +194,8 @@ class HierarchicalPredictor(Predictor):
             s_e = _smooth(i, j, r - g_e, w, nb_index, nb_weight, lookup,
                           float(self.smoothing_prior))
         self._state = {
-            "encoder": encoder.state_dict(), "centre": centre, "scale": scale, "mu": mu, "a": a, "b": b, "has": has, "w": w,
+            "encoder": encoder.state_dict(), "centre": centre, "scale": scale, "mu": mu,
+            "a": a, "b": b, "has": has, "w": w,
             "beta": beta, "beta_b": beta_b, "models": list(graph.models),
             "datasets": list(graph.datasets), "edges": graph.edges.copy(),
             "residual": r - g_e, "dataset_props": [

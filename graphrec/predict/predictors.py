@@ -811,16 +811,29 @@ class GATPredictor(_FeaturePredictor):
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         return self._scorer(graph)(pairs)
 
-    def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
-        """Embed every node once; the returned function only decodes pairs."""
-        assert self.encoder_ is not None and self.decoder_ is not None
+    def _embed(self, graph: TransferGraph) -> torch.Tensor:
+        if not self._fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted: call fit() first")
+        assert self.encoder_ is not None
         device = next(self.encoder_.parameters()).device
         x, edge_index, ids = self._inputs(graph, device)
         if x.shape[1] != self.encoder_.in_channels:
             raise ValueError(f"the node features have {x.shape[1]} columns but the predictor "
                              f"was fitted on {self.encoder_.in_channels}")
         with torch.no_grad():
-            z = self.encoder_(x, edge_index, ids)
+            return self.encoder_(x, edge_index, ids)
+
+    def embeddings(self, graph: TransferGraph) -> tuple[np.ndarray, np.ndarray]:
+        """The learnt embeddings z the decoder reads: (models x hidden, datasets x hidden),
+        for plots such as the paper's t-SNE (Figure 2)."""
+        z = self._embed(graph).cpu().numpy().astype(np.float64)
+        return z[:graph.num_models], z[graph.num_models:]
+
+    def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """Embed every node once; the returned function only decodes pairs."""
+        assert self.decoder_ is not None
+        z = self._embed(graph)
+        device = z.device
         decoder, step, offset = self.decoder_, self._PREDICT_CHUNK, graph.num_models
 
         def decode(pairs: np.ndarray) -> np.ndarray:
