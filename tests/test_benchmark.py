@@ -152,7 +152,7 @@ def test_quick_benchmark_on_the_paper_data(domainnet: Path, tmp_path: Path) -> N
     assert data["config"]["masks"] == "authors" and data["config"]["avg_epochs"] == 50
     keys = [m["key"] for m in data["methods"]]
     assert keys == ["random", "mean", "mc", "lr", "linear", "g4trf", "scg4trf", "g4trf-given",
-                    "scg4trf-given"]
+                    "scg4trf-given", "hla"]
     summary = {m["key"]: m["summary"] for m in data["methods"]}
     for key in keys:
         assert len(next(m for m in data["methods"] if m["key"] == key)["repetitions"]) == 2
@@ -163,6 +163,8 @@ def test_quick_benchmark_on_the_paper_data(domainnet: Path, tmp_path: Path) -> N
     for key in ("mc", "linear", "scg4trf", "scg4trf-given"):
         assert summary[key]["avg"]["mean"] > summary["mean"]["avg"]["mean"] + 0.1, key
     assert summary["scg4trf-given"]["cold"]["mean"] > 0.5
+    # The default predictor beats the paper's method.
+    assert summary["hla"]["avg"]["mean"] > summary["scg4trf-given"]["avg"]["mean"] + 0.02
     for name in ("results.json", "results.csv", "repetitions.csv", "table.md", "buckets.png"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "buckets.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

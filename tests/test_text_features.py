@@ -58,8 +58,8 @@ def test_cli_train_with_text_features(tmp_path: Path) -> None:
         g.ingest(zoo.files["records"], models=zoo.files["models"],
                  datasets=zoo.files["datasets"])
     runner = CliRunner()
-    trained = runner.invoke(main, ["--db", db, "train", "--epochs", "3", "--text-features",
-                                   "--json"])
+    trained = runner.invoke(main, ["--db", db, "train", "--model", "scg4trf", "--epochs", "3",
+                                   "--text-features", "--json"])
     assert trained.exit_code == 0, trained.output
     assert json.loads(json.loads(trained.stdout)["hyperparameters"])["text"] is True
     refused = runner.invoke(main, ["--db", db, "train", "--model", "mean", "--text-features"])

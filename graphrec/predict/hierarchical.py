@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from .features import NodeEncoder, _category, _items
 from .graph import TransferGraph
@@ -87,7 +88,12 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
                 same: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(index, weight), each (len(query), k): the k reference datasets most similar to each
     query dataset, similarity = [same domain] x Jaccard(labels)^sharpness; weight 0 pads.
-    `same[q]` is the reference index of query q itself (excluded), or -1."""
+    `same[q]` is the reference index of query q itself (excluded), or -1.
+
+    Only datasets of one domain can be similar, so the search runs domain by domain, in
+    chunks of query rows: O(sum over domains of (query x reference) x labels) time and
+    O(chunk x reference) memory.
+    """
     k = max(0, min(k, len(ref.labels)))
     index = np.zeros((len(query.labels), k), dtype=np.int64)
     weight = np.zeros((len(query.labels), k))
@@ -98,33 +104,48 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
     lr = ref.multi_hot(vocab)[:, :-1]
     size_q = np.array([len(x) for x in query.labels], dtype=np.float32)
     size_r = lr.sum(axis=1)
-    dom_ids: dict[str | None, int] = {}
-    dq = np.array([dom_ids.setdefault(d, len(dom_ids)) for d in query.domains])
-    dr = np.array([dom_ids.setdefault(d, len(dom_ids)) for d in ref.domains])
-    step = max(1, _CHUNK * 16 // max(1, len(ref.labels)))
-    for lo in range(0, len(lq), step):
-        hi = min(lo + step, len(lq))
-        inter = lq[lo:hi] @ lr.T
-        union = size_q[lo:hi, None] + size_r[None, :] - inter
-        sim = np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0) ** sharpness
-        sim *= dq[lo:hi, None] == dr[None, :]
-        if same is not None:
-            rows = np.flatnonzero(same[lo:hi] >= 0)
-            sim[rows, same[lo:hi][rows]] = 0.0
-        top = np.argpartition(-sim, k - 1, axis=1)[:, :k] if k < sim.shape[1] else \
-            np.broadcast_to(np.arange(sim.shape[1]), sim.shape).copy()
-        index[lo:hi] = top
-        weight[lo:hi] = np.take_along_axis(sim, top, axis=1)
+    by_domain: dict[str | None, list[int]] = {}
+    for r, dom in enumerate(ref.domains):
+        by_domain.setdefault(dom, []).append(r)
+    queries: dict[str | None, list[int]] = {}
+    for q, dom in enumerate(query.domains):
+        queries.setdefault(dom, []).append(q)
+    for dom, rows in queries.items():
+        cand = np.array(by_domain.get(dom, []), dtype=np.int64)
+        if len(cand) == 0:
+            continue
+        kk = min(k, len(cand))
+        rows_arr = np.array(rows, dtype=np.int64)
+        step = max(1, (_CHUNK * 16) // len(cand))
+        for lo in range(0, len(rows_arr), step):
+            qs = rows_arr[lo:lo + step]
+            inter = lq[qs] @ lr[cand].T
+            union = size_q[qs, None] + size_r[None, cand] - inter
+            sim = np.power(np.divide(inter, union, out=np.zeros_like(inter), where=union > 0),
+                           np.float32(sharpness))
+            if same is not None:
+                hit = same[qs][:, None] == cand[None, :]
+                sim[hit] = 0.0
+            top = (np.argpartition(-sim, kk - 1, axis=1)[:, :kk] if kk < len(cand)
+                   else np.broadcast_to(np.arange(len(cand)), sim.shape))
+            index[qs, :kk] = cand[top]
+            weight[qs, :kk] = np.take_along_axis(sim, top, axis=1)
     return index, weight
 
 
 class HierarchicalPredictor(Predictor):
-    """The model of this module's docstring; `fit` on known edges, `predict` any pair."""
+    """The model of this module's docstring; `fit` on known edges, `predict` any pair.
+
+    The defaults were chosen on validation splits of the paper's data drawn with other seeds
+    than the benchmark's (`seeded_mask(100..109)`), over interaction_alpha in {10, 30, 100},
+    sharpness in {1, 2, 4} and smoothing_prior in {0.5, 1, 2}; the benchmark's own masks were
+    not used to pick them.
+    """
 
     name = "hla"
 
     def __init__(self, interaction_alpha: float = 30.0, neighbours: int = 32,
-                 sharpness: float = 4.0, smoothing_prior: float = 1.0,
+                 sharpness: float = 1.0, smoothing_prior: float = 0.5,
                  iterations: int = 15, clip: float = 0.03, noise_weights: bool = True,
                  seed: int = 0) -> None:
         super().__init__()
@@ -170,7 +191,7 @@ class HierarchicalPredictor(Predictor):
         attrs = _Attributes(graph.dataset_props)
         nb_index, nb_weight = _neighbours(attrs, attrs, int(self.neighbours),
                                           float(self.sharpness), np.arange(d))
-        lookup = _EdgeLookup(i, j, d)
+        links = _links(i, j, nb_index, nb_weight, _EdgeLookup(i, j, d))
         n_j = np.bincount(j, minlength=d).astype(np.float64)
         has = n_j > 0
         mu = float(t.mean())
@@ -191,8 +212,7 @@ class HierarchicalPredictor(Predictor):
                 w = self._noise_weights(x, x1, j, r - g_e - s_e, n_j, w)
             beta = self._interactions(x1, i, j, r - s_e, w, m)
             g_e = np.einsum("ef,ef->e", x1[j], beta[i])
-            s_e = _smooth(i, j, r - g_e, w, nb_index, nb_weight, lookup,
-                          float(self.smoothing_prior))
+            s_e = _smooth(links, r - g_e, w, j, len(t), float(self.smoothing_prior))
         self._state = {
             "encoder": encoder.state_dict(), "centre": centre, "scale": scale, "mu": mu,
             "a": a, "b": b, "has": has, "w": w,
@@ -218,13 +238,16 @@ class HierarchicalPredictor(Predictor):
                       w: np.ndarray, m: int) -> np.ndarray:
         """Per-model weighted ridge of `target` on dataset metadata, solved as one batch."""
         f = x1.shape[1]
-        gram = np.zeros((m, f, f))
-        rhs = np.zeros((m, f))
+        gram = torch.zeros((m, f * f), dtype=torch.float64)
+        rhs = torch.zeros((m, f), dtype=torch.float64)
         for lo in range(0, len(i), _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             rows = x1[j[sl]] * w[j[sl], None]
-            np.add.at(gram, i[sl], rows[:, :, None] * x1[j[sl], None, :])
-            np.add.at(rhs, i[sl], rows * target[sl, None])
+            index = torch.from_numpy(np.ascontiguousarray(i[sl]))
+            outer = (rows[:, :, None] * x1[j[sl], None, :]).reshape(len(rows), f * f)
+            gram.index_add_(0, index, torch.from_numpy(outer))
+            rhs.index_add_(0, index, torch.from_numpy(rows * target[sl, None]))
+        gram, rhs = gram.numpy().reshape(m, f, f), rhs.numpy()
         penalty = np.full(f, float(self.interaction_alpha))
         penalty[-1] = 1e-9
         gram[:, np.arange(f), np.arange(f)] += penalty
@@ -277,8 +300,6 @@ class HierarchicalPredictor(Predictor):
                 "noise_weights": self.noise_weights, "seed": self.seed}
 
     def get_state(self) -> dict[str, Any]:
-        import torch
-
         return {k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray)
                 else v for k, v in self._state.items()}
 
@@ -318,15 +339,32 @@ def _smooth_pairs(model: np.ndarray, nb_index: np.ndarray, nb_weight: np.ndarray
     return num / (prior + weight.sum(axis=1))
 
 
-def _smooth(i: np.ndarray, j: np.ndarray, resid: np.ndarray, w: np.ndarray,
-            nb_index: np.ndarray, nb_weight: np.ndarray, lookup: _EdgeLookup,
-            prior: float) -> np.ndarray:
-    out = np.empty(len(i))
-    for lo in range(0, len(i), _CHUNK):
-        sl = slice(lo, lo + _CHUNK)
-        out[sl] = _smooth_pairs(i[sl], nb_index[j[sl]], nb_weight[j[sl]], resid, w, lookup,
-                                prior)
-    return out
+def _links(i: np.ndarray, j: np.ndarray, nb_index: np.ndarray, nb_weight: np.ndarray,
+           lookup: _EdgeLookup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which known edges smooth which: (edge e, neighbour edge e', similarity) for every
+    e = (i, j) and known e' = (i, j') with j' among j's neighbours. Found once per fit
+    (the edges do not change between rounds), kept sparse: O(links) memory."""
+    src, dst, sim = [], [], []
+    step = max(1, _CHUNK // max(1, nb_index.shape[1]))
+    for lo in range(0, len(i), step):
+        e = np.arange(lo, min(lo + step, len(i)))
+        found = lookup.find(np.repeat(i[e, None], nb_index.shape[1], axis=1), nb_index[j[e]])
+        ok = (found >= 0) & (nb_weight[j[e]] > 0)
+        src.append(np.broadcast_to(e[:, None], ok.shape)[ok])
+        dst.append(found[ok])
+        sim.append(nb_weight[j[e]][ok])
+    cat = np.concatenate
+    return (cat(src) if src else np.zeros(0, np.int64), cat(dst) if dst else np.zeros(0, np.int64),
+            cat(sim) if sim else np.zeros(0))
+
+
+def _smooth(links: tuple[np.ndarray, np.ndarray, np.ndarray], resid: np.ndarray,
+            w: np.ndarray, j: np.ndarray, n_edges: int, prior: float) -> np.ndarray:
+    """`_smooth_pairs` for the fit's own edges, from their precomputed links."""
+    src, dst, sim = links
+    weight = sim * w[j[dst]]
+    num = np.bincount(src, weights=weight * resid[dst], minlength=n_edges)
+    return num / (prior + np.bincount(src, weights=weight, minlength=n_edges))
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
