@@ -65,3 +65,21 @@ def test_cli_train_with_text_features(tmp_path: Path) -> None:
     refused = runner.invoke(main, ["--db", db, "train", "--model", "mean", "--text-features"])
     assert refused.exit_code == 2 and "needs a predictor that reads node features" in (
         refused.stderr)
+
+
+def test_hla_text_kernel_links_related_label_names() -> None:
+    from graphrec.predict.hierarchical import HierarchicalPredictor, _Attributes, _neighbours
+
+    props = [{"domain": "real", "labels": ["cat", "dog"]},
+             {"domain": "real", "labels": ["kitten", "puppy"]},
+             {"domain": "real", "labels": ["airplane", "truck"]}]
+    for text, related in ((False, 0.0), (True, None)):
+        attrs = _Attributes(props, text)
+        index, weight = _neighbours(attrs, attrs, 2, 1.0, np.arange(3))
+        sim = dict(zip(index[0].tolist(), weight[0].tolist(), strict=True))
+        if related is not None:
+            assert sim.get(1, 0.0) == related  # no shared label: no overlap
+        else:
+            assert sim[1] > sim.get(2, 0.0) > 0.0  # pets closer than vehicles
+    assert HierarchicalPredictor(text=True)._sharpness() == 16.0
+    assert HierarchicalPredictor()._sharpness() == 1.0

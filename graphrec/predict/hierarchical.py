@@ -21,8 +21,8 @@ graph knows and adds what the GAT cannot express (benchmarked in `graphrec bench
   variance, ridge) and every fit step weighs a dataset by the inverse of that noise.
 
 The terms are fitted by block coordinate descent (`iterations` rounds, each in closed
-form). Memory is O(edges x neighbours) and O(models x metadata^2); nothing is dense in
-models x datasets, and scoring works through pairs in chunks.
+form). Memory is O(edges + smoothing links + datasets x neighbours + models x metadata^2);
+nothing is dense in models x datasets, and scoring works through pairs in chunks.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .features import NodeEncoder, _category, _items
+from .features import NodeEncoder, TextEmbedder, _category, _items
 from .graph import TransferGraph
 from .predictors import Predictor, _as_array
 
@@ -67,8 +67,14 @@ class _Attributes:
     """Domains and label sets of datasets, and the similarity-ranked neighbours of one set
     of datasets among another."""
 
-    def __init__(self, props: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, props: Sequence[dict[str, Any]], text: bool = False) -> None:
         self.domains = [_category(p.get("domain")) for p in props]
+        # With `text`, label sets compare by the cosine of their mean label embedding.
+        self.embeddings: np.ndarray | None = None
+        if text:
+            rows = TextEmbedder.dataset_rows(props)[:, TextEmbedder.dim:]
+            norm = np.linalg.norm(rows, axis=1, keepdims=True)
+            self.embeddings = np.divide(rows, norm, out=np.zeros_like(rows), where=norm > 0)
         vocab: dict[str, int] = {}
         self.labels = [sorted({vocab.setdefault(x, len(vocab)) for x in _items(p.get("labels"))})
                        for p in props]
@@ -97,7 +103,7 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
     k = max(0, min(k, len(ref.labels)))
     index = np.zeros((len(query.labels), k), dtype=np.int64)
     weight = np.zeros((len(query.labels), k))
-    if k == 0 or not ref.vocab:
+    if k == 0 or (not ref.vocab and ref.embeddings is None):
         return index, weight
     vocab = ref.vocab
     lq = query.multi_hot(vocab)[:, :-1]  # labels the reference never has cannot match
@@ -119,10 +125,13 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
         step = max(1, (_CHUNK * 16) // len(cand))
         for lo in range(0, len(rows_arr), step):
             qs = rows_arr[lo:lo + step]
-            inter = lq[qs] @ lr[cand].T
-            union = size_q[qs, None] + size_r[None, cand] - inter
-            sim = np.power(np.divide(inter, union, out=np.zeros_like(inter), where=union > 0),
-                           np.float32(sharpness))
+            if query.embeddings is not None and ref.embeddings is not None:
+                base = np.clip(query.embeddings[qs] @ ref.embeddings[cand].T, 0.0, 1.0)
+            else:
+                inter = lq[qs] @ lr[cand].T
+                union = size_q[qs, None] + size_r[None, cand] - inter
+                base = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+            sim = np.power(base, np.float32(sharpness))
             if same is not None:
                 hit = same[qs][:, None] == cand[None, :]
                 sim[hit] = 0.0
@@ -136,18 +145,22 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
 class HierarchicalPredictor(Predictor):
     """The model of this module's docstring; `fit` on known edges, `predict` any pair.
 
+    `text=True` compares label sets by the cosine of their mean sentence embedding (the
+    `graphrec[text]` extra) instead of their overlap, so that "cat, dog" and "kitten, puppy"
+    are neighbours. `sharpness` defaults to 1 for label overlap and 16 for the cosine.
+
     The defaults were chosen on validation splits of the paper's data drawn with other seeds
     than the benchmark's (`seeded_mask(100..109)`), over interaction_alpha in {10, 30, 100},
-    sharpness in {1, 2, 4} and smoothing_prior in {0.5, 1, 2}; the benchmark's own masks were
-    not used to pick them.
+    sharpness in {1, 2, 4} (overlap) or {4, 8, 16} (cosine) and smoothing_prior in
+    {0.5, 1, 2}; the benchmark's own masks were not used to pick them.
     """
 
     name = "hla"
 
     def __init__(self, interaction_alpha: float = 30.0, neighbours: int = 32,
-                 sharpness: float = 1.0, smoothing_prior: float = 0.5,
+                 sharpness: float | None = None, smoothing_prior: float = 0.5,
                  iterations: int = 15, clip: float = 0.03, noise_weights: bool = True,
-                 seed: int = 0) -> None:
+                 text: bool = False, seed: int = 0) -> None:
         super().__init__()
         self.interaction_alpha = interaction_alpha
         self.neighbours = neighbours
@@ -156,6 +169,7 @@ class HierarchicalPredictor(Predictor):
         self.iterations = iterations
         self.clip = clip
         self.noise_weights = noise_weights
+        self.text = text
         self.seed = seed  # deterministic: kept so that benchmarks can pass one
         self._state: dict[str, Any] = {}
 
@@ -165,13 +179,18 @@ class HierarchicalPredictor(Predictor):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
                 raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
         for what, value in (("interaction_alpha", self.interaction_alpha),
-                            ("sharpness", self.sharpness),
+                            ("sharpness", self._sharpness()),
                             ("smoothing_prior", self.smoothing_prior)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
                 raise ValueError(f"{what} must be a number > 0, got {value!r}")
         if isinstance(self.clip, bool) or not (isinstance(self.clip, numbers.Real)
                                                and 0 < self.clip < 0.5):
             raise ValueError(f"clip must be a number in (0, 0.5), got {self.clip!r}")
+
+    def _sharpness(self) -> float:
+        if self.sharpness is None:
+            return 16.0 if self.text else 1.0
+        return self.sharpness
 
     # -- fitting ----------------------------------------------------------------------------
 
@@ -188,9 +207,9 @@ class HierarchicalPredictor(Predictor):
         eps = float(self.clip)
         y = np.clip(graph.accuracy, eps, 1 - eps)
         t = np.log(y / (1 - y))
-        attrs = _Attributes(graph.dataset_props)
+        attrs = _Attributes(graph.dataset_props, bool(self.text))
         nb_index, nb_weight = _neighbours(attrs, attrs, int(self.neighbours),
-                                          float(self.sharpness), np.arange(d))
+                                          float(self._sharpness()), np.arange(d))
         links = _links(i, j, nb_index, nb_weight, _EdgeLookup(i, j, d))
         n_j = np.bincount(j, minlength=d).astype(np.float64)
         has = n_j > 0
@@ -269,9 +288,9 @@ class HierarchicalPredictor(Predictor):
                         st["beta"].mean(axis=0))
         seen = (d_rows >= 0) & st["has"][np.maximum(d_rows, 0)]
         b = np.where(seen, st["b"][np.maximum(d_rows, 0)], x1 @ st["beta_b"])
-        ref = _Attributes(st["dataset_props"])
-        nb_index, nb_weight = _neighbours(_Attributes(graph.dataset_props), ref,
-                                          int(self.neighbours), float(self.sharpness), d_rows)
+        ref = _Attributes(st["dataset_props"], bool(self.text))
+        nb_index, nb_weight = _neighbours(_Attributes(graph.dataset_props, bool(self.text)), ref,
+                                          int(self.neighbours), float(self._sharpness()), d_rows)
         tr_i, tr_j = st["edges"][:, 0], st["edges"][:, 1]
         lookup = _EdgeLookup(tr_i, tr_j, len(st["datasets"]))
         resid, w, prior, mu = st["residual"], st["w"], float(self.smoothing_prior), st["mu"]
@@ -297,7 +316,7 @@ class HierarchicalPredictor(Predictor):
         return {"interaction_alpha": self.interaction_alpha, "neighbours": self.neighbours,
                 "sharpness": self.sharpness, "smoothing_prior": self.smoothing_prior,
                 "iterations": self.iterations, "clip": self.clip,
-                "noise_weights": self.noise_weights, "seed": self.seed}
+                "noise_weights": self.noise_weights, "text": self.text, "seed": self.seed}
 
     def get_state(self) -> dict[str, Any]:
         return {k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray)

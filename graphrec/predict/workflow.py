@@ -71,7 +71,7 @@ def _make(name: str, options: dict[str, Any]):
     accepted = inspect.signature(cls).parameters
     if options.get("text") and "text" not in accepted:
         raise UsageError(f"--text-features needs a predictor that reads node features "
-                         f"(scg4trf, g4trf or linear), not {name!r}")
+                         f"(hla, scg4trf, g4trf or linear), not {name!r}")
     return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
 
 
