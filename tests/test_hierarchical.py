@@ -91,3 +91,15 @@ def test_hla_is_deterministic_and_checks_its_config() -> None:
                 {"interaction_alpha": "x"}):
         with pytest.raises(ValueError):
             HierarchicalPredictor(**bad).fit(graph)
+
+
+def test_hla_scores_do_not_depend_on_how_pairs_are_asked() -> None:
+    graph, _, _ = _zoo(3)
+    predictor = HierarchicalPredictor().fit(graph)
+    pairs = graph.all_pairs()
+    everything = predictor.predict(graph, pairs)
+    order = np.random.default_rng(0).permutation(len(pairs))
+    shuffled = predictor.predict(graph, pairs[order])
+    np.testing.assert_allclose(shuffled, everything[order], rtol=0, atol=1e-12)
+    one_by_one = [predictor.predict(graph, pairs[k:k + 1])[0] for k in range(0, len(pairs), 97)]
+    np.testing.assert_allclose(one_by_one, everything[::97], rtol=0, atol=1e-12)

@@ -208,7 +208,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                 raise ValueError(f"the {what} feature file has shape {arr.shape}, but the "
                                  f"matrix has {n} {what}s: give one row per {what}, in the "
                                  "records' order")
-    keys = list(methods) if methods else default_methods(given)
+    keys = list(dict.fromkeys(methods)) if methods else default_methods(given)
     unknown = [k for k in keys if k not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from "

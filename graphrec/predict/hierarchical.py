@@ -41,6 +41,7 @@ from .predictors import Predictor, _as_array
 __all__ = ["HierarchicalPredictor"]
 
 _CHUNK = 1 << 16
+_BLOCK = 1 << 22  # entries of one block of smoothing columns (models x datasets)
 
 
 def _metadata_encoder() -> NodeEncoder:
@@ -291,18 +292,31 @@ class HierarchicalPredictor(Predictor):
         ref = _Attributes(st["dataset_props"], bool(self.text))
         nb_index, nb_weight = _neighbours(_Attributes(graph.dataset_props, bool(self.text)), ref,
                                           int(self.neighbours), float(self._sharpness()), d_rows)
-        tr_i, tr_j = st["edges"][:, 0], st["edges"][:, 1]
-        lookup = _EdgeLookup(tr_i, tr_j, len(st["datasets"]))
-        resid, w, prior, mu = st["residual"], st["w"], float(self.smoothing_prior), st["mu"]
+        smoother = _Smoother(st["edges"], st["residual"], st["w"], len(st["models"]),
+                             len(st["datasets"]), float(self.smoothing_prior))
+        mu = st["mu"]
+        models_fit = len(st["models"])
+        per_block = max(1, _BLOCK // max(1, models_fit))
 
         def score(pairs: np.ndarray) -> np.ndarray:
+            p, q = pairs[:, 0], pairs[:, 1]
+            s = np.zeros(len(pairs))
+            # Smoothing, a block of datasets at a time: each dataset's column of S for every
+            # fitted model, from its neighbours' known edges (no per-pair lookups).
+            targets, where = np.unique(q, return_inverse=True)
+            known_model = m_rows[p] >= 0
+            for lo in range(0, len(targets), per_block):
+                block = targets[lo:lo + per_block]
+                rows = (where >= lo) & (where < lo + len(block)) & known_model
+                if rows.any():
+                    table = smoother.columns(nb_index[block], nb_weight[block])
+                    s[rows] = table[m_rows[p[rows]], where[rows] - lo]
             out = np.empty(len(pairs))
             for lo in range(0, len(pairs), _CHUNK):
-                p, q = pairs[lo:lo + _CHUNK, 0], pairs[lo:lo + _CHUNK, 1]
-                s = _smooth_pairs(m_rows[p], nb_index[q], nb_weight[q], resid, w, lookup,
-                                  prior)
-                logit = mu + a[p] + b[q] + np.einsum("ef,ef->e", x1[q], beta[p]) + s
-                out[lo:lo + len(p)] = 1.0 / (1.0 + np.exp(-logit))
+                sl = slice(lo, lo + _CHUNK)
+                logit = (mu + a[p[sl]] + b[q[sl]] + np.einsum("ef,ef->e", x1[q[sl]], beta[p[sl]])
+                         + s[sl])
+                out[sl] = 1.0 / (1.0 + np.exp(-logit))
             return out
 
         return score
@@ -345,17 +359,40 @@ class _EdgeLookup:
         return np.where((i >= 0) & (self.keys[pos] == keys), self.order[pos], -1)
 
 
-def _smooth_pairs(model: np.ndarray, nb_index: np.ndarray, nb_weight: np.ndarray,
-                  resid: np.ndarray, w: np.ndarray, lookup: _EdgeLookup,
-                  prior: float) -> np.ndarray:
-    """S for pairs (model[p], dataset with neighbours nb_index[p]): the similarity- and
-    noise-weighted mean of the model's residuals on those neighbours, shrunk by `prior`."""
-    if nb_index.shape[1] == 0:
-        return np.zeros(len(model))
-    edge = lookup.find(np.repeat(model[:, None], nb_index.shape[1], axis=1), nb_index)
-    weight = np.where(edge >= 0, nb_weight * w[nb_index], 0.0)
-    num = (weight * np.where(edge >= 0, resid[np.maximum(edge, 0)], 0.0)).sum(axis=1)
-    return num / (prior + weight.sum(axis=1))
+class _Smoother:
+    """S for whole dataset columns: each query dataset's neighbours' known edges, found
+    through the fit's edges grouped by dataset (CSR), summed per fitted model. Work is
+    O(query datasets x neighbours x known edges per dataset), never a per-pair search."""
+
+    def __init__(self, edges: np.ndarray, resid: np.ndarray, w: np.ndarray, num_models: int,
+                 num_datasets: int, prior: float) -> None:
+        order = np.argsort(edges[:, 1], kind="stable")
+        self.model = edges[order, 0]
+        self.value = resid[order]
+        self.ptr = np.r_[0, np.cumsum(np.bincount(edges[:, 1], minlength=num_datasets))]
+        self.w = w
+        self.num_models = num_models
+        self.prior = prior
+
+    def columns(self, nb_index: np.ndarray, nb_weight: np.ndarray) -> np.ndarray:
+        """(models, len(nb_index)): S of every fitted model for each query dataset."""
+        n_query = len(nb_index)
+        weight = (nb_weight * self.w[nb_index]).ravel()
+        start = self.ptr[nb_index].ravel()
+        count = np.where(weight > 0, self.ptr[nb_index + 1].ravel() - start, 0)
+        total = int(count.sum())
+        out_shape = (self.num_models, n_query)
+        if total == 0:
+            return np.zeros(out_shape)
+        column = np.repeat(np.repeat(np.arange(n_query), nb_index.shape[1]), count)
+        offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        edge = np.repeat(start, count) + offset
+        link_weight = np.repeat(weight, count)
+        key = self.model[edge] * n_query + column
+        size = self.num_models * n_query
+        num = np.bincount(key, weights=link_weight * self.value[edge], minlength=size)
+        den = np.bincount(key, weights=link_weight, minlength=size)
+        return (num / (self.prior + den)).reshape(out_shape)
 
 
 def _links(i: np.ndarray, j: np.ndarray, nb_index: np.ndarray, nb_weight: np.ndarray,
@@ -379,7 +416,8 @@ def _links(i: np.ndarray, j: np.ndarray, nb_index: np.ndarray, nb_weight: np.nda
 
 def _smooth(links: tuple[np.ndarray, np.ndarray, np.ndarray], resid: np.ndarray,
             w: np.ndarray, j: np.ndarray, n_edges: int, prior: float) -> np.ndarray:
-    """`_smooth_pairs` for the fit's own edges, from their precomputed links."""
+    """S for the fit's own edges: the similarity- and noise-weighted mean of the model's
+    residuals on the neighbour datasets, shrunk by `prior`, from the precomputed links."""
     src, dst, sim = links
     weight = sim * w[j[dst]]
     num = np.bincount(src, weights=weight * resid[dst], minlength=n_edges)
