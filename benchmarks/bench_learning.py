@@ -67,7 +67,7 @@ def run_case(name: str, files: dict, work: Path, model: str, epochs: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_zoo_arguments(parser)
-    parser.add_argument("--model", default="scg4trf")
+    parser.add_argument("--model", default="hla", help="predictor to train (hla, scg4trf, ...)")
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--synth-epochs", type=int, default=50,
                         help="epochs for the large synthetic zoo (time grows linearly)")
