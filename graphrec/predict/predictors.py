@@ -767,8 +767,9 @@ class GATPredictor(_FeaturePredictor):
                 raise ValueError("stacked training needs graphs with the same models and "
                                  "datasets, in the same order (masks of one matrix)")
         device = self._device()
-        features = self._new_features().fit(first)
-        self._features = features
+        # Every copy has the same nodes, so one fitted encoder serves all (`_inputs` reads it
+        # from self; this predictor itself stays unfitted).
+        self._features = self._new_features().fit(first)
         x, _, ids = self._inputs(first, device)
         nodes = first.num_models + first.num_datasets
         edge_index, targets, masks = [], [], []
