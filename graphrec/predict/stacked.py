@@ -61,13 +61,6 @@ class StackedTransferModel(torch.nn.Module):
             k.replace(".", "__"): torch.nn.Parameter(torch.stack([s[k] for s in dec_states]))
             for k in self._dec_keys})
 
-    def unstack(self) -> list[tuple[dict[str, Tensor], dict[str, Tensor]]]:
-        """Each copy's (encoder, decoder) state dicts, for `load_state_dict` on the originals."""
-        return [({k: self.enc[k.replace(".", "__")][r].detach().clone()
-                  for k in self._enc_keys},
-                 {k: self.dec[k.replace(".", "__")][r].detach().clone()
-                  for k in self._dec_keys}) for r in range(self.copies)]
-
     def _p(self, name: str) -> Tensor:
         return self.enc[name.replace(".", "__")]
 
