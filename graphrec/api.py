@@ -161,15 +161,17 @@ class Graphrec:
 def benchmark(data: str | Path | None = None, *, loader: str | None = None,
               spec: str | Path | None = None, db: str | Target | None = None,
               model_features: str | Path | None = None,
-              dataset_features: str | Path | None = None, **options: Any):
+              dataset_features: str | Path | None = None, max_datasets: int | None = None,
+              **options: Any):
     """Run the paper's protocol on a matrix; returns a `BenchmarkResult`.
 
     The matrix comes from input files (`data`: a folder, whose loader is detected unless
     `loader`/`spec` names it, or a records CSV) or, without `data`, from the database `db`.
     Feature files (one row per model / dataset, in the records' order) feed the `-given`
     methods; in a data folder, the authors' `*_source_embedding.npy` and
-    `*_target_embedding.npy` are found on their own. `options` go to `run_benchmark`
-    (methods, seeds, masks, epochs, avg_epochs, device, progress).
+    `*_target_embedding.npy` are found on their own. `max_datasets` benchmarks a seeded
+    random sample of that many datasets (for zoos too large to score densely). `options` go
+    to `run_benchmark` (methods, seeds, masks, epochs, avg_epochs, device, progress).
     """
     from .benchmark import run_benchmark
     from .benchmark.inputs import feature_files, load_features, load_matrix
@@ -201,6 +203,14 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
                   "dataset_features": load_features(Path(dataset_features), "dataset",
                                                     graph.num_datasets)}
         source += f"; features {model_features}, {dataset_features}"
+    if max_datasets is not None and max_datasets < graph.num_datasets:
+        if arrays:
+            raise UsageError("--max-datasets samples datasets, so feature files (one row per "
+                             "dataset) no longer line up; drop one of the two")
+        from .benchmark.runner import sample_datasets
+
+        graph = sample_datasets(graph, max_datasets)
+        source += f"; a sample of {max_datasets} datasets"
     try:
         return run_benchmark(graph, source=source, **arrays, **options)
     except ValueError as exc:

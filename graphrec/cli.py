@@ -414,6 +414,8 @@ def status(obj: Context, as_json: bool) -> None:
                    "--data folder as *_source_embedding.npy.")
 @click.option("--dataset-features", type=click.Path(path_type=Path), metavar="FILE",
               help="Dataset feature rows, as --model-features (*_target_embedding.npy).")
+@click.option("--max-datasets", type=click.IntRange(min=10), metavar="N",
+              help="Benchmark a seeded random sample of N datasets (for large zoos).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
               help="Write results.json, results.csv, repetitions.csv, table.md, buckets.png.")
@@ -423,8 +425,8 @@ def status(obj: Context, as_json: bool) -> None:
 def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None,
               spec: Path | None, seeds: int, methods: str | None, masks: str, epochs: int,
               avg_epochs: int | None, model_features: Path | None,
-              dataset_features: Path | None, device: str, out: Path | None,
-              as_json: bool) -> None:
+              dataset_features: Path | None, max_datasets: int | None, device: str,
+              out: Path | None, as_json: bool) -> None:
     """Compare predictors on the paper's protocol: same masks, side by side with the paper.
 
     \b
@@ -439,7 +441,8 @@ def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None
     if methods is not None and not chosen:
         raise UsageError("--methods is empty; name at least one method")
     result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
-                 dataset_features=dataset_features, methods=chosen, seeds=seeds, masks=masks,
+                 dataset_features=dataset_features, max_datasets=max_datasets,
+                 methods=chosen, seeds=seeds, masks=masks,
                  epochs=epochs, avg_epochs=avg_epochs, device=device,
                  progress=not as_json and sys.stderr.isatty())
     files = write(result, out) if out else {}

@@ -219,3 +219,23 @@ def test_benchmark_input_errors(domainnet: Path, tmp_path: Path) -> None:
     res = runner.invoke(main, ["benchmark", "--data", str(domainnet), "--model-features",
                                str(short)])
     assert res.exit_code == 2 and "give both" in res.output
+
+
+def test_a_zoo_too_large_to_score_densely_asks_for_a_sample(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphrec.benchmark.runner as runner_module
+
+    zoo = tmp_path / "zoo"
+    runner = CliRunner()
+    assert runner.invoke(main, ["synth", "--models", "6", "--datasets", "80", "--density", "0.9",
+                                "--out", str(zoo)]).exit_code == 0
+    # As if memory allowed only about 40 datasets' scores (6 models, 2 repetitions).
+    monkeypatch.setattr(runner_module, "MAX_SCORE_BYTES", 2 * 8 * 2 * 6 * 40)
+    args = ["benchmark", "--data", str(zoo), "--methods", "mean", "--seeds", "2"]
+    res = runner.invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert "--max-datasets 40" in res.output
+    res = runner.invoke(main, [*args, "--max-datasets", "30", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["config"]["shape"] == [6, 30] and "sample of 30" in data["config"]["source"]

@@ -27,9 +27,27 @@ from .methods import METHODS, MethodSettings, default_methods
 from .metrics import evaluate
 from .paper import PAPER_SHAPE
 
-__all__ = ["BenchmarkResult", "MethodResult", "matrix_graph", "run_benchmark", "split_masks"]
+__all__ = ["BenchmarkResult", "MethodResult", "matrix_graph", "run_benchmark", "sample_datasets",
+           "split_masks"]
 
 MASKS = ("auto", "authors", "seeded")
+
+#: The runner keeps every method's scores for every pair of every repetition (dense, float64,
+#: two snapshots): beyond this it asks for fewer datasets instead of running out of memory.
+MAX_SCORE_BYTES = 2 << 30
+
+
+def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGraph:
+    """The graph restricted to `n` datasets drawn at random (seeded), in their order."""
+    if n >= graph.num_datasets:
+        return graph
+    keep = np.sort(np.random.default_rng(seed).choice(graph.num_datasets, n, replace=False))
+    new_index = np.full(graph.num_datasets, -1, dtype=np.int64)
+    new_index[keep] = np.arange(n)
+    mask = new_index[graph.edges[:, 1]] >= 0
+    edges = np.stack([graph.edges[mask, 0], new_index[graph.edges[mask, 1]]], axis=1)
+    return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
+                         [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask])
 
 
 def matrix_graph(zoo: ZooData) -> TransferGraph:
@@ -217,6 +235,13 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         raise ValueError("the -given methods need --model-features and --dataset-features")
     if len(graph.edges) == 0:
         raise ValueError("the matrix has no observed entries")
+    needed = 2 * 8 * seeds * graph.num_models * graph.num_datasets
+    if needed > MAX_SCORE_BYTES:
+        fits = max(1, MAX_SCORE_BYTES // (2 * 8 * seeds * max(1, graph.num_models)))
+        raise ValueError(f"the benchmark keeps every score of every repetition: "
+                         f"{graph.num_models} models x {graph.num_datasets} datasets x {seeds} "
+                         f"repetitions would need {needed / 2**30:.1f} GiB; benchmark a sample "
+                         f"of the datasets (--max-datasets {fits}) or use fewer --seeds")
     draw, known = split_masks(graph, seeds, masks)
     truth = graph.matrix()
     splits = [graph.with_edges(k[graph.edges[:, 0], graph.edges[:, 1]]) for k in known]
