@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
 from .graph import TransferGraph
-from .predictors import Predictor, _as_array
+from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
 __all__ = ["MatrixCompletionPredictor", "RandomPredictor"]
 
@@ -84,12 +83,10 @@ class MatrixCompletionPredictor(Predictor):
         self.iterations_ = 0
 
     def _check_config(self) -> None:
-        for what, value in (("rank", self.rank), ("max_iter", self.max_iter)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{what} must be an integer >= 1, got {value!r}")
-        for what, value in (("shrink", self.shrink), ("tol", self.tol)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+        _check_integer("rank", self.rank, 1)
+        _check_integer("max_iter", self.max_iter, 1)
+        _check_number("shrink", self.shrink, 0)
+        _check_number("tol", self.tol, 0)
 
     def _fit(self, graph: TransferGraph) -> None:
         i, j, y = graph.edges[:, 0], graph.edges[:, 1], graph.accuracy
@@ -127,11 +124,9 @@ class MatrixCompletionPredictor(Predictor):
         self.dataset_factors_ = v.numpy()
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
-        mi = {n: k for k, n in enumerate(self.models_)}
-        di = {n: k for k, n in enumerate(self.datasets_)}
         rank = self.model_factors_.shape[1]
-        m_rows = np.array([mi.get(n, -1) for n in graph.models], dtype=np.int64)
-        d_rows = np.array([di.get(n, -1) for n in graph.datasets], dtype=np.int64)
+        m_rows = _positions(graph.models, {n: k for k, n in enumerate(self.models_)})
+        d_rows = _positions(graph.datasets, {n: k for k, n in enumerate(self.datasets_)})
         mean = np.where(m_rows >= 0, self.model_means_[np.maximum(m_rows, 0)] if len(
             self.model_means_) else 0.0, self.global_mean_)
         uf = np.zeros((graph.num_models, rank))

@@ -36,7 +36,7 @@ import torch
 
 from .features import NodeEncoder, TextEmbedder, _category, _items
 from .graph import TransferGraph
-from .predictors import Predictor, _as_array
+from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
 __all__ = ["HierarchicalPredictor"]
 
@@ -53,7 +53,7 @@ def _metadata_encoder() -> NodeEncoder:
 def _ridge(x: np.ndarray, y: np.ndarray, lam: float, w: np.ndarray | None = None
            ) -> np.ndarray:
     """Weighted ridge with an unpenalised intercept (last coefficient)."""
-    a = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    a = _with_one(x)
     w = np.ones(len(x)) if w is None else w
     penalty = np.full(a.shape[1], lam)
     penalty[-1] = 1e-9
@@ -175,15 +175,12 @@ class HierarchicalPredictor(Predictor):
         self._state: dict[str, Any] = {}
 
     def _check_config(self) -> None:
-        for what, value, low in (("neighbours", self.neighbours, 0),
-                                 ("iterations", self.iterations, 1)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+        _check_integer("neighbours", self.neighbours, 0)
+        _check_integer("iterations", self.iterations, 1)
         for what, value in (("interaction_alpha", self.interaction_alpha),
                             ("sharpness", self._sharpness()),
                             ("smoothing_prior", self.smoothing_prior)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
-                raise ValueError(f"{what} must be a number > 0, got {value!r}")
+            _check_number(what, value, 0, strict=True)
         if isinstance(self.clip, bool) or not (isinstance(self.clip, numbers.Real)
                                                and 0 < self.clip < 0.5):
             raise ValueError(f"clip must be a number in (0, 0.5), got {self.clip!r}")
@@ -280,10 +277,8 @@ class HierarchicalPredictor(Predictor):
         encoder = NodeEncoder.from_state(st["encoder"])
         raw = encoder.transform(graph.dataset_props).astype(np.float64)
         x1 = _with_one((raw - st["centre"]) / st["scale"])
-        mi = {n: k for k, n in enumerate(st["models"])}
-        di = {n: k for k, n in enumerate(st["datasets"])}
-        m_rows = np.array([mi.get(n, -1) for n in graph.models], dtype=np.int64)
-        d_rows = np.array([di.get(n, -1) for n in graph.datasets], dtype=np.int64)
+        m_rows = _positions(graph.models, {n: k for k, n in enumerate(st["models"])})
+        d_rows = _positions(graph.datasets, {n: k for k, n in enumerate(st["datasets"])})
         a = np.where(m_rows >= 0, st["a"][np.maximum(m_rows, 0)], st["a"].mean())
         beta = np.where((m_rows >= 0)[:, None], st["beta"][np.maximum(m_rows, 0)],
                         st["beta"].mean(axis=0))

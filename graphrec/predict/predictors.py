@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -67,6 +67,28 @@ def _check_pairs(graph: TransferGraph, pairs: Any) -> np.ndarray:
             raise ValueError(f"pair {k} names {what} index {int(arr[k, col])}, but the graph "
                              f"has {n} {what}s (valid: 0..{n - 1})")
     return arr
+
+
+def _check_integer(what: str, value: Any, low: int) -> None:
+    """Constructor check shared by the predictors: an integer (not a bool) >= `low`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+
+
+def _check_number(what: str, value: Any, low: float, *, strict: bool = False) -> None:
+    """Constructor check shared by the predictors: a real number (not a bool) >= `low`, or
+    > `low` when `strict`; NaN fails either way."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (
+        value > low if strict else value >= low)
+    if not ok:
+        raise ValueError(f"{what} must be a number {'>' if strict else '>='} {low}, "
+                         f"got {value!r}")
+
+
+def _positions(names: Sequence[str], index: Mapping[str, int]) -> np.ndarray:
+    """Each name's position in a fitted vocabulary (`index`: name -> position), -1 for a
+    name `fit` never saw."""
+    return np.fromiter((index.get(n, -1) for n in names), dtype=np.int64, count=len(names))
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -145,11 +167,8 @@ class _NodeFeatures:
 
     def ids(self, graph: TransferGraph) -> tuple[np.ndarray, np.ndarray]:
         """(model ids, dataset ids): each node's index in its side's vocabulary, else -1."""
-        out = []
-        for side, _, _, names in self._sides(graph):
-            index = self._index.get(side, {})
-            out.append(np.fromiter((index.get(n, -1) for n in names), dtype=np.int64,
-                                   count=len(names)))
+        out = [_positions(names, self._index.get(side, {}))
+               for side, _, _, names in self._sides(graph)]
         return out[0], out[1]
 
     @property
@@ -482,9 +501,7 @@ class LinearPredictor(_FeaturePredictor):
         self._features = self._new_features()
 
     def _check_config(self) -> None:
-        if isinstance(self.alpha, bool) or not (isinstance(self.alpha, numbers.Real)
-                                                and self.alpha >= 0):
-            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
+        _check_number("alpha", self.alpha, 0)
 
     def _fit(self, graph: TransferGraph) -> None:
         self._features = features = self._new_features().fit(graph)
@@ -652,11 +669,9 @@ class GATPredictor(_FeaturePredictor):
         self._features = self._new_features()
 
     def _check_config(self) -> None:
-        for what, value, low in (("hidden", self.hidden, 1), ("epochs", self.epochs, 1)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
-        if isinstance(self.lr, bool) or not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
+        _check_integer("hidden", self.hidden, 1)
+        _check_integer("epochs", self.epochs, 1)
+        _check_number("lr", self.lr, 0, strict=True)
         self._device()
 
     def _device(self) -> torch.device:
