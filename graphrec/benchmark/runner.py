@@ -74,29 +74,28 @@ def matrix_graph(zoo: ZooData) -> TransferGraph:
                          graph.accuracy[order])
 
 
-def split_masks(graph: TransferGraph, seeds: int, masks: str = "auto"
+def split_masks(observed: np.ndarray, seeds: int, masks: str = "auto"
                 ) -> tuple[str, list[np.ndarray]]:
-    """(the draw used, one known-entry mask per repetition 0..seeds-1).
+    """(the draw used, one known-entry mask per repetition 0..seeds-1), for a matrix whose
+    observed entries are `observed` (bool, models x datasets).
 
     `auto` takes the authors' draw when the matrix is complete and at most 10 repetitions
     are asked for (it defines only 10), else the seeded draw of the same design.
     """
     if masks not in MASKS:
         raise ValueError(f"masks must be one of {', '.join(MASKS)}, got {masks!r}")
-    truth = graph.matrix()
-    complete = bool(np.isfinite(truth).all())
+    complete = bool(observed.all())
     if masks == "auto":
         masks = "authors" if complete and seeds <= 10 else "seeded"
     if masks == "authors":
         if not complete:
-            missing = int((~np.isfinite(truth)).sum())
+            missing = int((~observed).sum())
             raise ValueError(f"the authors' mask draw needs a complete matrix, and this one "
                              f"has {missing} unobserved entries; use the seeded draw")
         if seeds > 10:
             raise ValueError(f"the authors' draw defines 10 repetitions, {seeds} were asked "
                              "for; use --seeds 10 or fewer, or the seeded draw")
-        return masks, [authors_mask(r, *truth.shape) for r in range(seeds)]
-    observed = np.isfinite(truth)
+        return masks, [authors_mask(r, *observed.shape) for r in range(seeds)]
     return masks, [seeded_mask(r, observed) for r in range(seeds)]
 
 
@@ -242,8 +241,9 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                          f"{graph.num_models} models x {graph.num_datasets} datasets x {seeds} "
                          f"repetitions would need {needed / 2**30:.1f} GiB; benchmark a sample "
                          f"of the datasets (--max-datasets {fits}) or use fewer --seeds")
-    draw, known = split_masks(graph, seeds, masks)
     truth = graph.matrix()
+    observed = np.isfinite(truth)
+    draw, known = split_masks(observed, seeds, masks)
     splits = [graph.with_edges(k[graph.edges[:, 0], graph.edges[:, 1]]) for k in known]
     empty = [r for r, s in enumerate(splits) if len(s.edges) == 0]
     if empty:
@@ -257,8 +257,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         "protocol": "paper", "source": source, "masks": draw, "seeds": seeds,
         "epochs": epochs, "avg_epochs": avg_epochs,
         "shape": [graph.num_models, graph.num_datasets],
-        "complete": bool(np.isfinite(truth).all()),
-        "observed": int(np.isfinite(truth).sum()), "methods": keys,
+        "complete": bool(observed.all()), "observed": int(observed.sum()), "methods": keys,
         "threads": torch.get_num_threads(), "python": platform.python_version(),
         "torch": torch.__version__, "machine": platform.machine(),
     })
