@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,29 +23,51 @@ from .store import Row, Store, connect
 
 def load(path: str | Path | None = None, *, loader: str | None = None,
          spec: str | Path | None = None, models: str | Path | None = None,
-         datasets: str | Path | None = None, accuracy_unit: str | None = None) -> ZooData:
+         datasets: str | Path | None = None, accuracy_unit: str | None = None,
+         scores: str | Path | None = None, metric: str | None = None,
+         score_rows: str = "models") -> ZooData:
     """Read and validate input files without touching any database.
 
     - `path` alone (a CSV file): the generic `records` loader.
     - `loader="domainnet", path=DIR`: a built-in spec, files relative to DIR.
     - `spec="my_zoo.toml"`: your own spec, files relative to `path` (a folder) if given,
       else to the spec's folder.
+    - `scores="LogME.csv", metric="logme"`: also (or only) a wide matrix of proxy scores,
+      one row per model (`score_rows="datasets"`: one row per dataset), as SCORED edges.
     """
     chosen = resolve_spec(path, loader=loader, spec=spec, models=models, datasets=datasets,
-                          accuracy_unit=accuracy_unit)
+                          accuracy_unit=accuracy_unit, scores=scores, metric=metric,
+                          score_rows=score_rows)
     return build(chosen)
 
 
 def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
                  spec: str | Path | None = None, models: str | Path | None = None,
-                 datasets: str | Path | None = None,
-                 accuracy_unit: str | None = None) -> LoaderSpec:
+                 datasets: str | Path | None = None, accuracy_unit: str | None = None,
+                 scores: str | Path | None = None, metric: str | None = None,
+                 score_rows: str = "models") -> LoaderSpec:
     """Pick the loader spec that `load` would use, with command-line files filled in."""
     from dataclasses import replace
 
+    from .loaders import TableSpec
+
     if loader and spec:
         raise UsageError("give either --loader NAME or --spec FILE, not both")
+    if (scores is None) != (metric is None):
+        raise UsageError("a score matrix needs its metric: give --scores FILE together with "
+                         "--metric NAME (for example --metric logme)")
+    if metric is not None and not str(metric).strip():
+        raise UsageError("--metric must name the score (for example logme), not be empty")
+    if score_rows not in ("models", "datasets"):
+        raise UsageError(f"--score-rows must be 'models' or 'datasets', got {score_rows!r}")
     p = Path(path) if path is not None else None
+    if scores is not None and p is None and not (spec or loader):
+        if models or datasets:
+            raise UsageError("--models/--datasets describe the nodes of a records file: give "
+                             "the records CSV too, or ingest the metadata first")
+        table = TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
+                          metric=str(metric))
+        return LoaderSpec(name="scores", source=Path(scores), scores=(table,))
     if spec or loader:
         if p is not None and not p.is_dir():
             raise UsageError(f"{p}: with --loader/--spec, PATH is the folder holding the files "
@@ -68,6 +90,10 @@ def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
         if chosen.records is None:
             raise UsageError("--accuracy-unit applies to records, and this loader has none")
         chosen = replace(chosen, records=replace(chosen.records, unit=accuracy_unit))
+    if scores is not None:
+        table = TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
+                          metric=str(metric))
+        chosen = replace(chosen, scores=(*chosen.scores, table))
     return chosen
 
 
@@ -135,6 +161,53 @@ class Graphrec:
         return workflow.status(self.store)
 
     # -- reading
+    # -- proxy scores (graphrec.scores does the math)
+    def score(self, model: str, dataset: str, *, labels: Any, features: Any = None,
+              source_probs: Any = None, metrics: str | Sequence[str] | None = None
+              ) -> dict[str, Any]:
+        """Compute LogME / H-Score (from `features`) and LEEP / NCE (from `source_probs`) of
+        `model` on `dataset` and store them as SCORED edges; arrays or .npy paths.
+
+        `metrics` (names or "logme,leep") picks among them; by default every metric the
+        given inputs allow. The model must be in the graph; a new dataset is added by name.
+        Returns {"scores": [{model, dataset, metric, value}], created, updated, ...}.
+        """
+        import numpy as np
+
+        from .scores import compute
+        from .scores.workflow import ScoreReport, parse_metrics, store_scores
+
+        def array(value: Any, what: str) -> Any:
+            if value is None or isinstance(value, np.ndarray):
+                return value
+            if isinstance(value, str | Path):
+                path = Path(value)
+                if not path.is_file():
+                    raise UsageError(f"{what} {path}: no such file")
+                try:
+                    return np.load(path, allow_pickle=False)
+                except (ValueError, OSError, EOFError) as exc:
+                    raise UsageError(f"{what} {path}: not a readable .npy array ({exc})"
+                                     ) from None
+            return np.asarray(value)
+
+        values = compute(array(features, "features"), array(labels, "labels"),
+                         source_probs=array(source_probs, "source probs"),
+                         metrics=parse_metrics(metrics))
+        rows = [{"model": model, "dataset": dataset, "metric": k, "value": float(v)}
+                for k, v in values.items()]
+        return ScoreReport(rows, store_scores(self.store, rows)).as_dict()
+
+    def score_folder(self, folder: str | Path, metrics: str | Sequence[str] | None = None,
+                     progress: bool = False) -> dict[str, Any]:
+        """`score` for every pair of a folder of array files: FOLDER/<dataset>/labels.npy
+        and FOLDER/<dataset>/<model>.features.npy (and .probs.npy); see
+        `graphrec.scores.workflow`. All or nothing: any bad file stops it before a write."""
+        from .scores.workflow import find_pairs, parse_metrics, score_pairs
+
+        return score_pairs(self.store, find_pairs(Path(folder)), parse_metrics(metrics),
+                           progress).as_dict()
+
     def query(self, name: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
         """Run a named query from `cypher/` (e.g. "top-models") with checked parameters."""
         q = queries.get(name)
@@ -162,7 +235,8 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
               spec: str | Path | None = None, db: str | Target | None = None,
               model_features: str | Path | None = None,
               dataset_features: str | Path | None = None, max_datasets: int | None = None,
-              **options: Any):
+              scores: str | Path | None = None, metric: str | None = None,
+              score_rows: str = "models", **options: Any):
     """Run the paper's protocol on a matrix; returns a `BenchmarkResult`.
 
     The matrix comes from input files (`data`: a folder, whose loader is detected unless
@@ -170,22 +244,26 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
     Feature files (one row per model / dataset, in the records' order) feed the `-given`
     methods; in a data folder, the authors' `*_source_embedding.npy` and
     `*_target_embedding.npy` are found on their own. `max_datasets` benchmarks a seeded
-    random sample of that many datasets (for zoos too large to score densely). `options` go
-    to `run_benchmark` (methods, seeds, masks, epochs, avg_epochs, device, progress).
+    random sample of that many datasets (for zoos too large to score densely). `scores` /
+    `metric` / `score_rows` add a wide score matrix to the input files (see `load`); the
+    `+scores` methods read it, or the SCORED edges of the database. `options` go to
+    `run_benchmark` (methods, seeds, masks, epochs, avg_epochs, device, progress).
     """
     from .benchmark import run_benchmark
     from .benchmark.inputs import feature_files, load_features, load_matrix
     from .predict.workflow import read_graph
 
     if data is not None:
-        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None)
+        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None,
+                                    scores=scores, metric=metric, score_rows=score_rows)
         if model_features is None and dataset_features is None:
             found = feature_files(Path(data))
             if found:
                 model_features, dataset_features = found
     else:
-        if loader or spec:
-            raise UsageError("--loader/--spec read input files: give them with --data DIR")
+        if loader or spec or scores:
+            raise UsageError("--loader/--spec/--scores read input files: give them with "
+                             "--data DIR")
         with open(db) as g:
             graph = read_graph(g.store)
             source = f"database {g.location}"

@@ -120,6 +120,21 @@ def _loader_help() -> str:
     return f"A built-in loader for PATH (a folder): {names}."
 
 
+def score_matrix_options(fn: Callable) -> Callable:
+    """--scores FILE --metric NAME [--score-rows]: a wide matrix of proxy scores."""
+    fn = click.option("--score-rows", type=click.Choice(["models", "datasets"]),
+                      default="models", show_default=True,
+                      help="What each row of the --scores matrix is.")(fn)
+    fn = click.option("--metric", metavar="NAME",
+                      help="The metric the --scores matrix holds (logme, leep, nce, hscore, "
+                           "or your own name).")(fn)
+    return click.option("--scores", "score_file", type=click.Path(path_type=Path),
+                        metavar="CSV",
+                        help="A wide matrix of proxy scores (first column: model names, "
+                             "header: dataset names; empty cells: no score), stored as "
+                             "SCORED edges. Needs --metric.")(fn)
+
+
 @main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--loader", metavar="NAME", help=_loader_help())
@@ -132,12 +147,14 @@ def _loader_help() -> str:
 @click.option("--accuracy-unit", type=click.Choice(["fraction", "percent"]),
               help="How the records give accuracy (default: as the loader says, usually "
                    "fraction). Stored as a fraction in [0, 1].")
+@score_matrix_options
 @click.option("--dry-run", is_flag=True, help="Validate the input and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_ctx
 @handle_errors
 def ingest(obj: Context, path: Path | None, loader: str | None, spec: Path | None,
            models: Path | None, datasets: Path | None, accuracy_unit: str | None,
+           score_file: Path | None, metric: str | None, score_rows: str,
            dry_run: bool, as_json: bool) -> None:
     """Put models, datasets and observed transferability into the graph.
 
@@ -145,13 +162,15 @@ def ingest(obj: Context, path: Path | None, loader: str | None, spec: Path | Non
       graphrec ingest records.csv --models models.csv --datasets datasets.csv
       graphrec ingest --loader domainnet path/to/domainnet
       graphrec ingest --spec my_zoo.toml [FOLDER]
+      graphrec ingest --scores LogME.csv --metric logme      # proxy scores alone
 
     Every file is validated in full first: if anything is wrong, every problem is listed
     (file, row, column, reason), the exit code is 2 and the graph is left exactly as it was.
     Ingesting the same files again changes nothing.
     """
     chosen = resolve_spec(path, loader=loader, spec=spec, models=models, datasets=datasets,
-                          accuracy_unit=accuracy_unit)
+                          accuracy_unit=accuracy_unit, scores=score_file, metric=metric,
+                          score_rows=score_rows)
     zoo = build(chosen)
     if dry_run:
         result = {"valid": True, "loader": chosen.name, "models": len(zoo.models),
@@ -256,6 +275,73 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
         click.echo(format_table(rows))
 
 
+# -- proxy scores ---------------------------------------------------------------------------
+
+@main.command()
+@click.argument("model", required=False)
+@click.argument("dataset", required=False)
+@click.option("--features", type=click.Path(path_type=Path), metavar="NPY",
+              help="Penultimate-layer features of the dataset's samples, (samples, dim): "
+                   "LogME and H-Score.")
+@click.option("--labels", type=click.Path(path_type=Path), metavar="NPY",
+              help="The samples' target labels (class ids), one per feature row.")
+@click.option("--source-probs", type=click.Path(path_type=Path), metavar="NPY",
+              help="The model's softmax outputs over its own classes, (samples, classes): "
+                   "LEEP and NCE.")
+@click.option("--folder", type=click.Path(path_type=Path), metavar="DIR",
+              help="Score every pair of a folder: DIR/<dataset>/labels.npy and "
+                   "DIR/<dataset>/<model>.features.npy (and <model>.probs.npy).")
+@click.option("--metrics", metavar="A,B,...",
+              help="Which of logme, leep, nce, hscore (default: all the inputs allow).")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@pass_ctx
+@handle_errors
+def score(obj: Context, model: str | None, dataset: str | None, features: Path | None,
+          labels: Path | None, source_probs: Path | None, folder: Path | None,
+          metrics: str | None, as_json: bool) -> None:
+    """Compute transferability scores and store them as SCORED edges.
+
+    \b
+      graphrec score resnet50 flowers --features f.npy --labels y.npy --source-probs p.npy
+      graphrec score --folder features/ --metrics logme,leep
+
+    LogME (You et al. 2021) and H-Score (Bao et al. 2019) read features; LEEP (Nguyen et
+    al. 2020) and NCE (Tran et al. 2019) read the model's own softmax outputs. A new value
+    replaces the metric's earlier one for the pair. The model must be in the graph; a new
+    dataset is added by name. Every file is checked and every score computed before
+    anything is written. Predictors read the scores on their next `graphrec train`.
+    """
+    from .scores.workflow import PairFiles, find_pairs, parse_metrics, score_pairs
+
+    chosen = parse_metrics(metrics)
+    if folder is not None:
+        if model or dataset or features or labels or source_probs:
+            raise UsageError("--folder scores every pair it holds: drop MODEL, DATASET, "
+                             "--features, --labels and --source-probs")
+        pairs = find_pairs(folder)
+    else:
+        if not model or not dataset:
+            raise UsageError("name the MODEL and the DATASET to score (or give --folder DIR)")
+        if labels is None:
+            raise UsageError("--labels is needed: the target labels of the scored samples")
+        if features is None and source_probs is None:
+            raise UsageError("give --features (LogME, H-Score), --source-probs (LEEP, NCE), "
+                             "or both")
+        pairs = [PairFiles(model, dataset, labels, features, source_probs)]
+    with obj.open() as g:
+        report = score_pairs(g.store, pairs, chosen,
+                             progress=not as_json and sys.stderr.isatty())
+        location = g.location
+    if as_json:
+        _emit_json({"database": location, **report.as_dict()})
+        return
+    click.echo(format_table(report.scores, ["model", "dataset", "metric", "value"]))
+    data = report.as_dict()
+    click.echo(f"\n{len(report.scores)} scores in {report.seconds:.2f} s: {data['created']} "
+               f"new, {data['updated']} replaced, {data['unchanged']} unchanged "
+               f"({location})")
+
+
 # -- learning: train, predict, recommend ----------------------------------------------------
 
 @main.command()
@@ -270,24 +356,30 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
 @click.option("--text-features", is_flag=True,
               help="Add sentence embeddings of dataset domain and label names (needs "
                    "graphrec[text]; runs offline).")
+@click.option("--no-scores", is_flag=True,
+              help="Ignore the proxy scores (SCORED edges); by default hla, scg4trf, g4trf "
+                   "and linear read every metric the graph holds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the predictor record as JSON.")
 @pass_ctx
 @handle_errors
 def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
-          text_features: bool, as_json: bool) -> None:
+          text_features: bool, no_scores: bool, as_json: bool) -> None:
     """Fit a predictor on every observed edge and record it as the current one."""
     from .predict import workflow
 
     with obj.open() as g:
         record = workflow.train(g.store, model, epochs=epochs, seed=seed, device=device,
                                 text=text_features or None,
+                                use_scores=False if no_scores else None,
                                 progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(record)
         return
     loss = record.get("train_loss")
+    read = json.loads(record.get("score_metrics") or "[]")
     click.echo(f"trained {record['id']} on {record['trained_on_edges']} observed edges in "
                f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
+               + (f"; reads scores: {', '.join(read)}" if read else "")
                + f"\ncheckpoint: {record['checkpoint']}\nnext: graphrec predict")
 
 
@@ -416,6 +508,7 @@ def status(obj: Context, as_json: bool) -> None:
               help="Dataset feature rows, as --model-features (*_target_embedding.npy).")
 @click.option("--max-datasets", type=click.IntRange(min=10), metavar="N",
               help="Benchmark a seeded random sample of N datasets (for large zoos).")
+@score_matrix_options
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
               help="Write results.json, results.csv, repetitions.csv, table.md, buckets.png.")
@@ -425,7 +518,8 @@ def status(obj: Context, as_json: bool) -> None:
 def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None,
               spec: Path | None, seeds: int, methods: str | None, masks: str, epochs: int,
               avg_epochs: int | None, model_features: Path | None,
-              dataset_features: Path | None, max_datasets: int | None, device: str,
+              dataset_features: Path | None, max_datasets: int | None,
+              score_file: Path | None, metric: str | None, score_rows: str, device: str,
               out: Path | None, as_json: bool) -> None:
     """Compare predictors on the paper's protocol: same masks, side by side with the paper.
 
@@ -433,6 +527,8 @@ def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None
     graphrec benchmark --data path/to/domainnet                  # the paper's Table 2
     graphrec benchmark --data path/to/domainnet --seeds 2 --epochs 50   # quick look
     graphrec --db my-zoo benchmark --methods mean,scg4trf --out results/
+    graphrec benchmark --data zoo/ --scores zoo/scores.csv --metric synthetic \\
+        --methods hla,hla+scores                              # with and without scores
     """
     from .api import benchmark as run
     from .benchmark.report import write
@@ -442,8 +538,8 @@ def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None
         raise UsageError("--methods is empty; name at least one method")
     result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
                  dataset_features=dataset_features, max_datasets=max_datasets,
-                 methods=chosen, seeds=seeds, masks=masks,
-                 epochs=epochs, avg_epochs=avg_epochs, device=device,
+                 scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,
+                 seeds=seeds, masks=masks, epochs=epochs, avg_epochs=avg_epochs, device=device,
                  progress=not as_json and sys.stderr.isatty())
     files = write(result, out) if out else {}
     if as_json:
@@ -462,12 +558,17 @@ def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Records per observed pair (repeated fine-tuning runs).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--pair-sd", type=click.FloatRange(min=0), default=0.15, show_default=True,
+              help="Spread (logit scale) of the pair effects that metadata cannot explain.")
+@click.option("--score-noise", type=click.FloatRange(min=0), metavar="SD",
+              help="Also write scores.csv: a proxy score (metric 'synthetic') for every "
+                   "pair, the pair's true logit plus noise of this SD.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, metavar="DIR",
-              help="Folder for records.csv, models.csv and datasets.csv.")
+              help="Folder for records.csv, models.csv and datasets.csv (and scores.csv).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
-def synth(models: int, datasets: int, density: float, runs: int, seed: int, out: Path,
-          as_json: bool) -> None:
+def synth(models: int, datasets: int, density: float, runs: int, seed: int, pair_sd: float,
+          score_noise: float | None, out: Path, as_json: bool) -> None:
     """Generate a synthetic model zoo in the generic records format.
 
     Families share behaviour, datasets have domains and overlapping label sets, and
@@ -477,7 +578,8 @@ def synth(models: int, datasets: int, density: float, runs: int, seed: int, out:
 
     try:
         summary = generate_zoo(models, datasets, density, seed, out, runs=runs,
-                               progress=not as_json and sys.stderr.isatty())
+                               progress=not as_json and sys.stderr.isatty(), pair_sd=pair_sd,
+                               score_noise=score_noise)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -493,7 +595,9 @@ def synth(models: int, datasets: int, density: float, runs: int, seed: int, out:
                f"{summary.datasets} datasets to {summary.out_dir}\n"
                f"ingest with: graphrec ingest {quote(str(summary.files['records']))} "
                f"--models {quote(str(summary.files['models']))} "
-               f"--datasets {quote(str(summary.files['datasets']))}")
+               f"--datasets {quote(str(summary.files['datasets']))}"
+               + (f" --scores {quote(str(summary.files['scores']))} --metric synthetic"
+                  if "scores" in summary.files else ""))
 
 
 @main.command()

@@ -16,6 +16,10 @@ Three CSV files are written (UTF-8, header row, ``\\n`` line endings):
     ``name,domain,num_classes,samples_per_class,train_size,labels`` (labels ``;``-separated)
 ``records.csv``
     ``model,dataset,accuracy,run``, sorted by dataset index, then model index, then run.
+``scores.csv`` (only with ``score_noise``)
+    a wide matrix of a synthetic proxy score (metric ``synthetic``) for every pair, observed
+    or not: ``model,<dataset>,<dataset>,...``, one row per model. Like LogME, it follows
+    the pair's true transferability up to noise, on a scale of its own per dataset.
 
 The same arguments and seed always produce byte-identical files.
 """
@@ -93,6 +97,8 @@ _SAMPLE_EASE = 0.5  # per e-fold increase of samples_per_class over 10
 _DATASET_OFFSET_SD = 0.3
 _PAIR_NOISE_SD = 0.15
 _RUN_NOISE_SD = 0.05
+_SCORE_SCALE = 0.5  # synthetic score per unit of pair logit
+_MAX_SCORE_CELLS = 20_000_000  # scores.csv is dense: models x datasets cells
 _ACC_MIN, _ACC_MAX = 0.01, 0.999
 
 # Bernoulli-mask sampling cost is O(models * datasets); below this density the
@@ -200,6 +206,19 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     os.replace(tmp, path)
 
 
+def _write_score_matrix(path: Path, models: list[str], datasets: list[str],
+                        score: np.ndarray, progress: bool) -> None:
+    """`score` (datasets x models) as a models x datasets CSV, one model per row."""
+    tmp = _atomic_path(path)
+    with (tmp.open("w", encoding="utf-8", newline="") as fh,
+          tqdm(total=len(models), unit="models", desc="scores.csv", disable=not progress) as bar):
+        fh.write(",".join(["model", *datasets]) + "\n")
+        for m, name in enumerate(models):
+            fh.write(name + "," + ",".join(f"{v:.4f}" for v in score[:, m].tolist()) + "\n")
+            bar.update(1)
+    os.replace(tmp, path)
+
+
 def _model_table(
     rng: np.random.Generator, models: int
 ) -> tuple[list[str], np.ndarray, np.ndarray, list[list[object]]]:
@@ -302,6 +321,8 @@ def generate_zoo(
     *,
     runs: int = 1,
     progress: bool = False,
+    pair_sd: float = _PAIR_NOISE_SD,
+    score_noise: float | None = None,
 ) -> SynthSummary:
     """Write a synthetic fine-tuning history to ``out_dir`` and describe what was written.
 
@@ -309,12 +330,26 @@ def generate_zoo(
     each observed pair gets ``runs`` rows (independent run noise on a shared pair effect),
     mimicking repeated fine-tuning with different seeds.  Every model and dataset is listed
     in the metadata files even when it has no records.  Deterministic in all arguments.
+
+    ``pair_sd`` is the spread of the pair effect that no metadata explains (how much a
+    model's transfer to a dataset departs from what its family and the dataset's domain
+    predict). ``score_noise`` (an SD on the logit scale) also writes ``scores.csv``: a proxy
+    score for every pair that sees that pair effect through noise, as LogME or LEEP see it
+    through a forward pass; the files without it are unchanged.
     """
     models = _check_int("models", models, 1)
     datasets = _check_int("datasets", datasets, 1)
     density = _check_density(density)
     runs = _check_int("runs", runs, 1)
     seed = _check_int("seed", seed, 0)
+    for what, value in (("pair_sd", pair_sd), ("score_noise", score_noise)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, Real)
+                                  or not value >= 0):
+            raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+    if score_noise is not None and models * datasets > _MAX_SCORE_CELLS:
+        raise ValueError(f"scores.csv holds every pair: {models} x {datasets} is over "
+                         f"{_MAX_SCORE_CELLS:,} cells; use fewer models or datasets for a "
+                         "zoo with scores")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -344,12 +379,29 @@ def generate_zoo(
 
     d_idx, m_idx = _sample_pairs(rng, models, datasets, density)
     n_pairs = len(d_idx)
+    if score_noise is None:
+        pair_effect = rng.normal(0.0, pair_sd, size=n_pairs)
+    else:
+        # Scores cover every pair, so every pair's effect is drawn (from its own stream).
+        score_rng = np.random.default_rng([seed, 1])
+        effect_all = score_rng.normal(0.0, pair_sd, size=(datasets, models))
+        pair_effect = effect_all[d_idx, m_idx]
+        logit_all = (_BASE_LOGIT + strength[None, :] + affinity[family[None, :], domain[:, None]]
+                     + ds_offset[:, None] + effect_all)
+        del effect_all
+        shift = score_rng.normal(0.0, 1.0, size=(datasets, 1))
+        score = (_SCORE_SCALE * (logit_all + score_rng.normal(0.0, score_noise,
+                                                               size=logit_all.shape)) + shift)
+        del logit_all
+        files["scores"] = out / "scores.csv"
+        _write_score_matrix(files["scores"], model_names, dataset_names, score, progress)
+        del score
     pair_logit = (
         _BASE_LOGIT
         + strength[m_idx]
         + affinity[family[m_idx], domain[d_idx]]
         + ds_offset[d_idx]
-        + rng.normal(0.0, _PAIR_NOISE_SD, size=n_pairs)
+        + pair_effect
     )
     if runs > 1:
         d_idx = np.repeat(d_idx, runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,10 @@ def detect_loader(folder: Path) -> str:
     return matches[0]
 
 
-def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None
-                ) -> tuple[TransferGraph, str]:
-    """(the graph in the records' order, a description of the source)."""
+def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None,
+                **scores: Any) -> tuple[TransferGraph, str]:
+    """(the graph in the records' order, a description of the source); `scores` are
+    `load`'s score-matrix options (scores, metric, score_rows)."""
     from ..api import load
 
     path = Path(path)
@@ -52,8 +54,11 @@ def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None
             models = path / "models.csv" if (path / "models.csv").is_file() else None
             datasets = path / "datasets.csv" if (path / "datasets.csv").is_file() else None
             path, loader = path / "records.csv", None
-    zoo = load(path, loader=loader, spec=spec, models=models, datasets=datasets)
-    return matrix_graph(zoo), f"{path} ({loader or spec or 'records'} loader)"
+    zoo = load(path, loader=loader, spec=spec, models=models, datasets=datasets, **scores)
+    source = f"{path} ({loader or spec or 'records'} loader)"
+    if scores.get("scores") is not None:
+        source += f"; {scores['metric']} scores {scores['scores']}"
+    return matrix_graph(zoo), source
 
 
 def feature_files(folder: Path) -> tuple[Path, Path] | None:

@@ -1,7 +1,9 @@
 """The methods a benchmark compares, each a configured predictor behind one interface.
 
 A method is a name, how the table shows it, which features it reads, and a factory for its
-`Predictor`; the runner treats them all alike (`Predictor.fit_predict_many`).
+`Predictor`; the runner treats them all alike (`Predictor.fit_predict_many`). Methods named
+`...+scores` are the same predictor reading the proxy scores (SCORED edges) as well; the
+plain ones are told to ignore them, so that one run compares "with" and "without".
 """
 
 from __future__ import annotations
@@ -36,18 +38,28 @@ class Method:
     make: Callable[[MethodSettings], Predictor]
     iterative: bool = False  # reports Avg at an earlier epoch than the buckets
     needs_given_features: bool = False  # reads --model-features / --dataset-features
+    needs_scores: bool = False  # reads proxy scores (SCORED edges)
     note: str = ""
 
 
-def _gat(name: str, given: bool) -> Callable[[MethodSettings], Predictor]:
+def _gat(name: str, given: bool, scores: bool = False
+         ) -> Callable[[MethodSettings], Predictor]:
     def make(s: MethodSettings) -> Predictor:
         extra: dict[str, Any] = {}
         if given:
             extra = {"model_features": s.model_features,
                      "dataset_features": s.dataset_features}
-        return make_predictor(name, epochs=s.epochs, device=s.device, **extra)
+        return make_predictor(name, epochs=s.epochs, device=s.device, use_scores=scores,
+                              **extra)
 
     return make
+
+
+def _plain(name: str, scores: bool, **config: Any) -> Callable[[MethodSettings], Predictor]:
+    return lambda s: make_predictor(name, use_scores=scores, **config)
+
+
+_WITH_SCORES = " + proxy scores"
 
 
 METHODS: dict[str, Method] = {m.key: m for m in (
@@ -56,24 +68,41 @@ METHODS: dict[str, Method] = {m.key: m for m in (
            note="popularity: a model's mean known accuracy, the same for every dataset"),
     Method("mc", "MC", "-", lambda s: make_predictor("mc"),
            note="soft-impute, rank 10, randomized SVD"),
-    Method("lr", "LR", "d,m", lambda s: make_predictor("linear", identity=False),
+    Method("proxy", "Proxy score alone", "scores", lambda s: make_predictor("proxy"),
+           needs_scores=True,
+           note="each dataset's models ranked by their proxy score (as the paper's LogME "
+                "and LEEP rows)"),
+    Method("lr", "LR", "d,m", _plain("linear", False, identity=False),
            note="ridge on [model metadata || dataset metadata] (Li et al., CVPR 2023)"),
-    Method("linear", "Linear + offsets", "d,m,ids", lambda s: make_predictor("linear"),
+    Method("lr+scores", "LR" + _WITH_SCORES, "d,m,scores", _plain("linear", True, identity=False),
+           needs_scores=True),
+    Method("linear", "Linear + offsets", "d,m,ids", _plain("linear", False),
            note="LR plus a learnt offset per model and per dataset (graphrec's `linear`)"),
+    Method("linear+scores", "Linear + offsets" + _WITH_SCORES, "d,m,ids,scores",
+           _plain("linear", True), needs_scores=True),
     Method("g4trf", "G4Trf", "d,m,ids", _gat("g4trf", False), iterative=True),
     Method("scg4trf", "SCG4Trf", "d,m,ids", _gat("scg4trf", False), iterative=True),
+    Method("scg4trf+scores", "SCG4Trf" + _WITH_SCORES, "d,m,ids,scores",
+           _gat("scg4trf", False, True), iterative=True, needs_scores=True,
+           note="the pair's standardised proxy scores enter the decoder"),
     Method("g4trf-given", "G4Trf", "given", _gat("g4trf", True), iterative=True,
            needs_given_features=True),
     Method("scg4trf-given", "SCG4Trf", "given", _gat("scg4trf", True), iterative=True,
            needs_given_features=True,
            note="with the feature files given (the authors' 852-dim .npy for the paper)"),
-    Method("hla", "graphrec HLA (default)", "d,ids,graph", lambda s: make_predictor("hla"),
+    Method("hla", "graphrec HLA (default)", "d,ids,graph", _plain("hla", False),
            note="graphrec's default predictor: logit-scale model and dataset effects, "
                 "per-model metadata interactions, noise-weighted columns, and residuals "
                 "smoothed over datasets linked by domain and shared labels"),
+    Method("hla+scores", "graphrec HLA" + _WITH_SCORES, "d,ids,graph,scores",
+           _plain("hla", True), needs_scores=True,
+           note="hla with one weight per proxy score (standardised within each dataset)"),
 )}
 
 
-def default_methods(have_given_features: bool) -> list[str]:
-    """Every method that can run: the `-given` ones only with feature files."""
-    return [k for k, m in METHODS.items() if have_given_features or not m.needs_given_features]
+def default_methods(have_given_features: bool, have_scores: bool = False) -> list[str]:
+    """Every method that can run: the `-given` ones only with feature files, the score
+    ones only with proxy scores."""
+    return [k for k, m in METHODS.items()
+            if (have_given_features or not m.needs_given_features)
+            and (have_scores or not m.needs_scores)]

@@ -46,8 +46,14 @@ def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGrap
     new_index[keep] = np.arange(n)
     mask = new_index[graph.edges[:, 1]] >= 0
     edges = np.stack([graph.edges[mask, 0], new_index[graph.edges[mask, 1]]], axis=1)
+    scores = {}
+    for metric, (pairs, values) in graph.scores.items():
+        kept = new_index[pairs[:, 1]] >= 0
+        scores[metric] = (np.stack([pairs[kept, 0], new_index[pairs[kept, 1]]], axis=1),
+                          values[kept])
     return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
-                         [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask])
+                         [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask],
+                         scores)
 
 
 def matrix_graph(zoo: ZooData) -> TransferGraph:
@@ -69,9 +75,11 @@ def matrix_graph(zoo: ZooData) -> TransferGraph:
     new_d[di] = np.arange(len(di))
     edges = np.stack([new_m[graph.edges[:, 0]], new_d[graph.edges[:, 1]]], axis=1)
     order = np.lexsort((edges[:, 1], edges[:, 0]))
+    scores = {metric: (np.stack([new_m[pairs[:, 0]], new_d[pairs[:, 1]]], axis=1), values)
+              for metric, (pairs, values) in graph.scores.items()}
     return TransferGraph(models, datasets, [graph.model_props[k] for k in mi],
                          [graph.dataset_props[k] for k in di], edges[order],
-                         graph.accuracy[order])
+                         graph.accuracy[order], scores)
 
 
 def split_masks(observed: np.ndarray, seeds: int, masks: str = "auto"
@@ -225,13 +233,19 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                 raise ValueError(f"the {what} feature file has shape {arr.shape}, but the "
                                  f"matrix has {n} {what}s: give one row per {what}, in the "
                                  "records' order")
-    keys = list(dict.fromkeys(methods)) if methods else default_methods(given)
+    keys = (list(dict.fromkeys(methods)) if methods
+            else default_methods(given, bool(graph.scores)))
     unknown = [k for k in keys if k not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from "
                          f"{', '.join(METHODS)}")
     if not given and any(METHODS[k].needs_given_features for k in keys):
         raise ValueError("the -given methods need --model-features and --dataset-features")
+    if not graph.scores and any(METHODS[k].needs_scores for k in keys):
+        wanting = ", ".join(k for k in keys if METHODS[k].needs_scores)
+        raise ValueError(f"{wanting} read proxy scores, and this matrix has none: add a "
+                         "score matrix (--scores FILE --metric NAME) or use a graph with "
+                         "SCORED edges (graphrec score)")
     if len(graph.edges) == 0:
         raise ValueError("the matrix has no observed entries")
     needed = 2 * 8 * seeds * graph.num_models * graph.num_datasets
@@ -258,6 +272,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         "epochs": epochs, "avg_epochs": avg_epochs,
         "shape": [graph.num_models, graph.num_datasets],
         "complete": bool(observed.all()), "observed": int(observed.sum()), "methods": keys,
+        "scores": sorted(graph.scores),
         "threads": torch.get_num_threads(), "python": platform.python_version(),
         "torch": torch.__version__, "machine": platform.machine(),
     })

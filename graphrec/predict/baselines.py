@@ -1,10 +1,12 @@
-"""Two reference points of the paper's Table 2 that learn nothing from metadata.
+"""Reference points of the paper's Table 2 that learn nothing from metadata.
 
 - `RandomPredictor`: the floor; any method must beat chance.
 - `MatrixCompletionPredictor` ("MC"): low-rank completion of the models x datasets matrix
   from its known entries alone (soft-impute with a truncated randomized SVD), the classic
   collaborative-filtering answer. It has nothing to say about a dataset with no known entry
   (cold start) beyond each model's mean.
+- `ProxyScorePredictor` ("proxy"): a proxy score alone (LogME, LEEP, ...), as the paper's
+  LogME and LEEP rows rank models.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy as np
 import torch
 
 from .graph import TransferGraph
+from .pair_scores import PairScores, select_metrics
 from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
-__all__ = ["MatrixCompletionPredictor", "RandomPredictor"]
+__all__ = ["MatrixCompletionPredictor", "ProxyScorePredictor", "RandomPredictor"]
 
 
 class RandomPredictor(Predictor):
@@ -165,3 +168,50 @@ def _top_svd(matrix: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tenso
         u, s, vh = torch.linalg.svd(matrix, full_matrices=False)
         return u[:, :rank], s[:rank], vh[:rank].T
     return torch.svd_lowrank(matrix, q=rank, niter=4)
+
+
+class ProxyScorePredictor(Predictor):
+    """Rank each dataset's models by their proxy score, learning nothing from accuracies.
+
+    The score is standardised within its dataset (`pair_scores`), averaged over `metrics`
+    (default: every metric the fit graph holds), and mapped monotonically into (0, 1)
+    around the mean known accuracy: `sigmoid(logit(mean) + z / 2)`. Only the order within a
+    dataset carries information, which is what the benchmark's per-dataset correlations
+    read. A pair without a score gets the mean.
+    """
+
+    name = "proxy"
+
+    def __init__(self, metrics: str | list[str] | None = None) -> None:
+        super().__init__()
+        self.metrics = metrics
+        self.metrics_: list[str] = []
+        self.centre_ = 0.0
+
+    def _fit(self, graph: TransferGraph) -> None:
+        chosen = select_metrics(graph, True if self.metrics is None else self.metrics)
+        if not chosen:
+            raise ValueError("the graph has no proxy scores (SCORED edges) to rank by; "
+                             "compute them with `graphrec score` or ingest a score matrix")
+        self.metrics_ = chosen
+        mean = float(np.clip(graph.accuracy.mean(), 1e-3, 1 - 1e-3))
+        self.centre_ = math.log(mean / (1 - mean))
+
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        z = PairScores(self.metrics_).transform(graph, pairs).mean(axis=1)
+        return 1.0 / (1.0 + np.exp(-(self.centre_ + 0.5 * z)))
+
+    @property
+    def scores_used(self) -> list[str]:
+        return list(self.metrics_)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"metrics": self.metrics}
+
+    def get_state(self) -> dict[str, Any]:
+        return {"metrics": list(self.metrics_), "centre": self.centre_}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.metrics_ = [str(m) for m in state["metrics"]]
+        self.centre_ = float(state["centre"])
+        self._fitted = True

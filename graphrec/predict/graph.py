@@ -20,6 +20,10 @@ class TransferGraph:
       as stored on the nodes (family, params, ..., domain, labels, ...).
     - `edges`: int64 array (E, 2) of observed [model index, dataset index] pairs.
     - `accuracy`: float64 array (E,), the observed accuracy of each edge, in [0, 1].
+    - `scores`: proxy transferability scores (the SCORED edges), by metric name ("logme",
+      "leep", ...): `(pairs (S, 2) int64, values (S,) float64)`. Unlike accuracies they are
+      cheap to compute, so they may cover pairs with no observed accuracy; `with_edges`
+      keeps them all.
     """
 
     models: list[str]
@@ -28,6 +32,7 @@ class TransferGraph:
     dataset_props: list[dict[str, Any]]
     edges: np.ndarray
     accuracy: np.ndarray
+    scores: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _model_index: dict[str, int] = field(default_factory=dict, repr=False)
     _dataset_index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -43,8 +48,24 @@ class TransferGraph:
                                 or self.edges[:, 1].max() >= len(self.datasets)
                                 or self.edges.min() < 0):
             raise ValueError("an edge points outside the model or dataset lists")
+        self.scores = {str(metric): self._check_scores(metric, pairs, values)
+                       for metric, (pairs, values) in dict(self.scores).items()}
         self._model_index = {n: i for i, n in enumerate(self.models)}
         self._dataset_index = {n: j for j, n in enumerate(self.datasets)}
+
+    def _check_scores(self, metric: str, pairs: np.ndarray, values: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(pairs) != len(values):
+            raise ValueError(f"{metric} scores: {len(pairs)} pairs but {len(values)} values")
+        if len(pairs) and (pairs[:, 0].max() >= len(self.models) or pairs.min() < 0
+                           or pairs[:, 1].max() >= len(self.datasets)):
+            raise ValueError(f"a {metric} score points outside the model or dataset lists")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{np.count_nonzero(~np.isfinite(values))} {metric} scores are "
+                             "NaN or infinite")
+        return pairs, values
 
     @property
     def num_models(self) -> int:
@@ -75,4 +96,21 @@ class TransferGraph:
     def with_edges(self, keep: np.ndarray) -> TransferGraph:
         """The same nodes with only the edges where `keep` (bool mask or indices) holds."""
         return TransferGraph(self.models, self.datasets, self.model_props, self.dataset_props,
-                             self.edges[keep], self.accuracy[keep])
+                             self.edges[keep], self.accuracy[keep], self.scores)
+
+    def score_values(self, metric: str, pairs: np.ndarray) -> np.ndarray:
+        """The `metric` score of each [model, dataset] row of `pairs`, NaN where none."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        out = np.full(len(pairs), np.nan)
+        known, values = self.scores.get(metric, (np.zeros((0, 2), np.int64), np.zeros(0)))
+        if len(known) == 0 or len(pairs) == 0:
+            return out
+        width = max(1, self.num_datasets)
+        keys = known[:, 0] * width + known[:, 1]
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        asked = pairs[:, 0] * width + pairs[:, 1]
+        pos = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
+        hit = keys[pos] == asked
+        out[hit] = values[order[pos[hit]]]
+        return out

@@ -5,7 +5,7 @@ the models the same way for every dataset; and the paper's data is noisy in a st
 way (a 2-class task with 10 samples per class is mostly noise). This model keeps what the
 graph knows and adds what the GAT cannot express (benchmarked in `graphrec benchmark`):
 
-    logit(accuracy[i, j]) = mu + a_i + b_j + x_j . beta_i + S_ij
+    logit(accuracy[i, j]) = mu + a_i + b_j + x_j . beta_i + s_ij . gamma + S_ij
 
 - `mu + a_i + b_j`: a model effect and a dataset effect, on the logit scale (accuracies
   near 1 are not squashed). A dataset with no known entry gets `b_j` from a ridge of the
@@ -13,6 +13,10 @@ graph knows and adds what the GAT cannot express (benchmarked in `graphrec bench
 - `x_j . beta_i`: how each model's accuracy moves with the dataset's metadata (domain,
   number of classes, samples per class, training size): a per-model ridge, so models can
   rank differently on different datasets.
+- `s_ij . gamma`: the pair's proxy scores (SCORED edges: LogME, LEEP, ...), each
+  standardised within its dataset (`pair_scores`), with one weight per metric (ridge). The
+  only term that sees pair-level evidence for a dataset with no known entry; absent when
+  the graph holds no scores (`use_scores`).
 - `S_ij`: message passing over the dataset graph through shared attributes. Each dataset
   links to its `neighbours` most similar ones (same domain, label-set Jaccard similarity to
   the power `sharpness`); model i's leftover errors on those neighbours, weighted by
@@ -36,6 +40,7 @@ import torch
 
 from .features import NodeEncoder, TextEmbedder, _category, _items
 from .graph import TransferGraph
+from .pair_scores import PairScores, check_use_scores, select_metrics
 from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
 __all__ = ["HierarchicalPredictor"]
@@ -161,7 +166,8 @@ class HierarchicalPredictor(Predictor):
     def __init__(self, interaction_alpha: float = 30.0, neighbours: int = 32,
                  sharpness: float | None = None, smoothing_prior: float = 0.5,
                  iterations: int = 15, clip: float = 0.03, noise_weights: bool = True,
-                 text: bool = False, seed: int = 0) -> None:
+                 text: bool = False, use_scores: bool | str | Sequence[str] = True,
+                 score_alpha: float = 1.0, seed: int = 0) -> None:
         super().__init__()
         self.interaction_alpha = interaction_alpha
         self.neighbours = neighbours
@@ -171,6 +177,8 @@ class HierarchicalPredictor(Predictor):
         self.clip = clip
         self.noise_weights = noise_weights
         self.text = text
+        self.use_scores = use_scores
+        self.score_alpha = score_alpha
         self.seed = seed  # deterministic: kept so that benchmarks can pass one
         self._state: dict[str, Any] = {}
 
@@ -179,8 +187,10 @@ class HierarchicalPredictor(Predictor):
         _check_integer("iterations", self.iterations, 1)
         for what, value in (("interaction_alpha", self.interaction_alpha),
                             ("sharpness", self._sharpness()),
-                            ("smoothing_prior", self.smoothing_prior)):
+                            ("smoothing_prior", self.smoothing_prior),
+                            ("score_alpha", self.score_alpha)):
             _check_number(what, value, 0, strict=True)
+        check_use_scores(self.use_scores)
         if isinstance(self.clip, bool) or not (isinstance(self.clip, numbers.Real)
                                                and 0 < self.clip < 0.5):
             raise ValueError(f"clip must be a number in (0, 0.5), got {self.clip!r}")
@@ -205,6 +215,9 @@ class HierarchicalPredictor(Predictor):
         eps = float(self.clip)
         y = np.clip(graph.accuracy, eps, 1 - eps)
         t = np.log(y / (1 - y))
+        metrics = select_metrics(graph, self.use_scores)
+        ps = PairScores(metrics).transform(graph, graph.edges)
+        gamma, q_e = np.zeros(len(metrics)), np.zeros(len(t))
         attrs = _Attributes(graph.dataset_props, bool(self.text))
         nb_index, nb_weight = _neighbours(attrs, attrs, int(self.neighbours),
                                           float(self._sharpness()), np.arange(d))
@@ -218,24 +231,29 @@ class HierarchicalPredictor(Predictor):
         beta_b = np.zeros(x1.shape[1])
         for it in range(int(self.iterations)):
             we = w[j]
-            a = _safe_div(np.bincount(i, weights=we * (t - mu - b[j] - g_e - s_e), minlength=m),
-                          np.bincount(i, weights=we, minlength=m))
-            b = _safe_div(np.bincount(j, weights=t - mu - a[i] - g_e - s_e, minlength=d), n_j)
+            a = _safe_div(np.bincount(i, weights=we * (t - mu - b[j] - g_e - q_e - s_e),
+                                      minlength=m), np.bincount(i, weights=we, minlength=m))
+            b = _safe_div(np.bincount(j, weights=t - mu - a[i] - g_e - q_e - s_e, minlength=d),
+                          n_j)
             if it > 0 and has.any():
                 beta_b = _ridge(x[has], b[has], 1.0, w[has])
                 b = np.where(has, b, x1 @ beta_b)
             r = t - mu - a[i] - b[j]
             if it > 0 and self.noise_weights:
-                w = self._noise_weights(x, x1, j, r - g_e - s_e, n_j, w)
-            beta = self._interactions(x1, i, j, r - s_e, w, m)
+                w = self._noise_weights(x, x1, j, r - g_e - q_e - s_e, n_j, w)
+            beta = self._interactions(x1, i, j, r - q_e - s_e, w, m)
             g_e = np.einsum("ef,ef->e", x1[j], beta[i])
-            s_e = _smooth(links, r - g_e, w, j, len(t), float(self.smoothing_prior))
+            if len(metrics):
+                gamma = _weighted_ridge(ps, r - g_e - s_e, w[j], float(self.score_alpha))
+                q_e = ps @ gamma
+            s_e = _smooth(links, r - g_e - q_e, w, j, len(t), float(self.smoothing_prior))
         self._state = {
             "encoder": encoder.state_dict(), "centre": centre, "scale": scale, "mu": mu,
             "a": a, "b": b, "has": has, "w": w,
             "beta": beta, "beta_b": beta_b, "models": list(graph.models),
             "datasets": list(graph.datasets), "edges": graph.edges.copy(),
-            "residual": r - g_e, "dataset_props": [
+            "residual": r - g_e - q_e, "score_metrics": metrics, "gamma": gamma,
+            "dataset_props": [
                 {"domain": p.get("domain"), "labels": p.get("labels")}
                 for p in graph.dataset_props],
         }
@@ -290,6 +308,8 @@ class HierarchicalPredictor(Predictor):
         smoother = _Smoother(st["edges"], st["residual"], st["w"], len(st["models"]),
                              len(st["datasets"]), float(self.smoothing_prior))
         mu = st["mu"]
+        pair_scores = PairScores([str(k) for k in st.get("score_metrics", [])])
+        gamma = np.asarray(st.get("gamma", np.zeros(0)), dtype=np.float64)
         models_fit = len(st["models"])
         per_block = max(1, _BLOCK // max(1, models_fit))
 
@@ -311,6 +331,8 @@ class HierarchicalPredictor(Predictor):
                 sl = slice(lo, lo + _CHUNK)
                 logit = (mu + a[p[sl]] + b[q[sl]] + np.einsum("ef,ef->e", x1[q[sl]], beta[p[sl]])
                          + s[sl])
+                if pair_scores.width:
+                    logit += pair_scores.transform(graph, pairs[sl]) @ gamma
                 out[sl] = 1.0 / (1.0 + np.exp(-logit))
             return out
 
@@ -319,13 +341,19 @@ class HierarchicalPredictor(Predictor):
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         return self._scorer(graph)(pairs)
 
+    @property
+    def scores_used(self) -> list[str]:
+        return [str(m) for m in self._state.get("score_metrics", [])]
+
     # -- persistence ------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
         return {"interaction_alpha": self.interaction_alpha, "neighbours": self.neighbours,
                 "sharpness": self.sharpness, "smoothing_prior": self.smoothing_prior,
                 "iterations": self.iterations, "clip": self.clip,
-                "noise_weights": self.noise_weights, "text": self.text, "seed": self.seed}
+                "noise_weights": self.noise_weights, "text": self.text,
+                "use_scores": self.use_scores, "score_alpha": self.score_alpha,
+                "seed": self.seed}
 
     def get_state(self) -> dict[str, Any]:
         return {k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray)
@@ -417,6 +445,12 @@ def _smooth(links: tuple[np.ndarray, np.ndarray, np.ndarray], resid: np.ndarray,
     weight = sim * w[j[dst]]
     num = np.bincount(src, weights=weight * resid[dst], minlength=n_edges)
     return num / (prior + np.bincount(src, weights=weight, minlength=n_edges))
+
+
+def _weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
+    """Weighted ridge without intercept (the effects around it absorb the level)."""
+    gram = x.T @ (x * w[:, None]) + lam * np.eye(x.shape[1])
+    return np.linalg.solve(gram, x.T @ (w * y))
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -29,4 +30,23 @@ def from_zoo(zoo: ZooData) -> TransferGraph:
         return {"name": name, **(entity.props if entity else {})}
 
     return TransferGraph(models, datasets, [props(zoo.models, n) for n in models],
-                         [props(zoo.datasets, n) for n in datasets], edges, accuracy)
+                         [props(zoo.datasets, n) for n in datasets], edges, accuracy,
+                         scores_by_metric(zoo.scores.items(), mi, di))
+
+
+def scores_by_metric(rows: Iterable[tuple[tuple[str, str, str], float]],
+                     model_index: dict[str, int], dataset_index: dict[str, int]
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """`TransferGraph.scores` from ((model, dataset, metric), value) rows; a score for a
+    model or dataset the indexes lack is dropped."""
+    grouped: dict[str, tuple[list[tuple[int, int]], list[float]]] = {}
+    for (model, dataset, metric), value in rows:
+        m, d = model_index.get(model), dataset_index.get(dataset)
+        if m is None or d is None:
+            continue
+        pairs, values = grouped.setdefault(metric, ([], []))
+        pairs.append((m, d))
+        values.append(float(value))
+    return {metric: (np.array(pairs, dtype=np.int64).reshape(-1, 2),
+                     np.array(values, dtype=np.float64))
+            for metric, (pairs, values) in sorted(grouped.items())}

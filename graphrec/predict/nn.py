@@ -119,27 +119,45 @@ class TransferEncoder(torch.nn.Module):
 
 
 class PairDecoder(torch.nn.Module):
-    """Edge weight of (source, target) pairs: `sigmoid(W [z_src || z_dst])`.
+    """Edge weight of (source, target) pairs: `sigmoid(W [z_src || z_dst] + u . s)`.
 
     Asymmetric on purpose (a model and a dataset play different roles), and bounded to
-    (0, 1) like the accuracies it predicts.
+    (0, 1) like the accuracies it predicts. With `pair_channels` > 0, `s` holds per-pair
+    inputs that no node embedding can carry (proxy transferability scores such as LogME),
+    added linearly; `u` starts at zero and draws nothing from the RNG, so a decoder with
+    pair inputs starts where the one without them does.
     """
 
-    def __init__(self, channels: int = 64) -> None:
+    def __init__(self, channels: int = 64, pair_channels: int = 0) -> None:
         super().__init__()
         self.channels = channels
+        self.pair_channels = pair_channels
         self.lin = Linear(2 * channels, 1)
+        self.lin_pair = (torch.nn.Parameter(torch.zeros(1, pair_channels)) if pair_channels
+                         else None)
 
     def reset_parameters(self) -> None:
         self.lin.reset_parameters()
+        if self.lin_pair is not None:
+            torch.nn.init.zeros_(self.lin_pair)
 
-    def forward(self, z_src: Tensor, z_dst: Tensor) -> Tensor:
-        """Scores of aligned rows: row k of the result pairs `z_src[k]` with `z_dst[k]`."""
-        return torch.sigmoid(self.lin(torch.cat([z_src, z_dst], dim=-1))).squeeze(-1)
+    def forward(self, z_src: Tensor, z_dst: Tensor, pair: Tensor | None = None) -> Tensor:
+        """Scores of aligned rows: row k of the result pairs `z_src[k]` with `z_dst[k]`
+        (and `pair[k]`, shape (rows, pair_channels), when the decoder has pair inputs)."""
+        logit = self.lin(torch.cat([z_src, z_dst], dim=-1)).squeeze(-1)
+        if self.lin_pair is not None:
+            if pair is None or pair.shape != (*logit.shape, self.pair_channels):
+                got = None if pair is None else tuple(pair.shape)
+                raise ValueError(f"this decoder reads {self.pair_channels} pair inputs per row "
+                                 f"({tuple(logit.shape)} rows), got {got}")
+            logit = logit + pair @ self.lin_pair[0]
+        return torch.sigmoid(logit)
 
-    def decode(self, z: Tensor, src: Tensor, dst: Tensor) -> Tensor:
+    def decode(self, z: Tensor, src: Tensor, dst: Tensor, pair: Tensor | None = None
+               ) -> Tensor:
         """Scores of node pairs `(src[k], dst[k])` of one embedding matrix, in one pass."""
-        return self(z.index_select(0, src), z.index_select(0, dst))
+        return self(z.index_select(0, src), z.index_select(0, dst), pair)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.channels})"
+        extra = f", pair_channels={self.pair_channels}" if self.pair_channels else ""
+        return f"{self.__class__.__name__}({self.channels}{extra})"

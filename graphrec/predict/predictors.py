@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from .features import NodeEncoder, TextEmbedder, dataset_encoder, model_encoder
 from .graph import TransferGraph
 from .nn import PairDecoder, TransferEncoder
+from .pair_scores import PairScores, check_use_scores, select_metrics
 from .stacked import StackedTransferModel
 
 __all__ = [
@@ -311,6 +312,12 @@ class Predictor(ABC):
         """Reject bad constructor arguments when fitting, as scikit-learn does."""
         return None
 
+    @property
+    def scores_used(self) -> list[str]:
+        """The proxy-score metrics (SCORED edges) the fitted predictor reads."""
+        pairs = getattr(self, "_pairs", None)
+        return list(pairs.metrics) if isinstance(pairs, PairScores) else []
+
     @abstractmethod
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments: `type(self)(**get_config())` is an unfitted twin."""
@@ -467,8 +474,10 @@ class LinearPredictor(_FeaturePredictor):
     Closed form, with an unpenalised intercept. Additive in the two sides, so within a
     dataset it orders the models the same way everywhere; the dataset side sets the level:
     `score = intercept + f_model . coef_model + f_dataset . coef_dataset + model offset +
-    dataset offset`, the offsets (per name, with `identity`; 0 for names `fit` never saw)
-    being the ridge coefficients of the names' one-hot columns.
+    dataset offset + s_pair . coef_pair`, the offsets (per name, with `identity`; 0 for
+    names `fit` never saw) being the ridge coefficients of the names' one-hot columns, and
+    `s_pair` the pair's proxy scores (`use_scores`; see `pair_scores`), the one term that
+    can order the models differently per dataset.
 
     The result is the ridge solution over the dense design [model features || model one-hot
     || dataset features || dataset one-hot], but that design is never built (it would be
@@ -485,36 +494,44 @@ class LinearPredictor(_FeaturePredictor):
     _CHUNK: ClassVar[int] = 1 << 16  # edges per block of the streamed sums
 
     def __init__(self, alpha: float = 1.0, identity: bool = True, text: bool = False,
+                 use_scores: bool | str | Sequence[str] = True,
                  model_features: np.ndarray | None = None,
                  dataset_features: np.ndarray | None = None) -> None:
         super().__init__()
         self.alpha = alpha
         self.identity = identity
         self.text = text
+        self.use_scores = use_scores
         self.model_features = model_features
         self.dataset_features = dataset_features
         self.intercept_ = 0.0
         self.coef_model_ = np.zeros(0)
         self.coef_dataset_ = np.zeros(0)
+        self.coef_pair_ = np.zeros(0)
+        self._pairs = PairScores([])
         self.model_offsets_ = np.zeros(0)
         self.dataset_offsets_ = np.zeros(0)
         self._features = self._new_features()
 
     def _check_config(self) -> None:
         _check_number("alpha", self.alpha, 0)
+        check_use_scores(self.use_scores)
 
     def _fit(self, graph: TransferGraph) -> None:
         self._features = features = self._new_features().fit(graph)
+        self._pairs = PairScores(select_metrics(graph, self.use_scores))
         alpha = float(self.alpha)
         fm, fd = features.transform(graph)
+        fp = self._pairs.transform(graph, graph.edges)
         model_ids, dataset_ids = features.ids(graph)
         i, j, y = graph.edges[:, 0], graph.edges[:, 1], graph.accuracy
-        n_edges, n_fm = len(y), fm.shape[1]
+        n_edges, n_fm, n_fd = len(y), fm.shape[1], fd.shape[1]
         # Centre the feature columns on their mean over the edges (the intercept absorbs it):
         # better conditioned normal equations, the same fit.
         mean_m = np.bincount(i, minlength=len(fm)) @ fm / n_edges
         mean_d = np.bincount(j, minlength=len(fd)) @ fd / n_edges
-        fm, fd = fm - mean_m, fd - mean_d
+        mean_p = fp.mean(axis=0)
+        fm, fd, fp = fm - mean_m, fd - mean_d, fp - mean_p
 
         # Identity sides: the larger is eliminated (L), the other (S) stays in the dense solve.
         sides = {"model": (model_ids[i], features.num_ids("model")),
@@ -527,10 +544,11 @@ class LinearPredictor(_FeaturePredictor):
         sid, n_s = sides[small] if small else (np.zeros(n_edges, np.int64), 0)
 
         def rows(lo: int, hi: int) -> np.ndarray:  # dense design of edges lo..hi
-            return np.concatenate([np.ones((hi - lo, 1)), fm[i[lo:hi]], fd[j[lo:hi]]], axis=1)
+            return np.concatenate([np.ones((hi - lo, 1)), fm[i[lo:hi]], fd[j[lo:hi]],
+                                   fp[lo:hi]], axis=1)
 
         blocks = [(lo, min(lo + self._CHUNK, n_edges)) for lo in range(0, n_edges, self._CHUNK)]
-        n_dense = 1 + n_fm + fd.shape[1]
+        n_dense = 1 + n_fm + n_fd + fp.shape[1]
         gram = np.zeros((n_dense, n_dense))
         rhs = np.zeros(n_dense)
         per_l = np.zeros((n_l, n_dense))  # one-hot(L)^T x dense design
@@ -571,9 +589,10 @@ class LinearPredictor(_FeaturePredictor):
             residual_l -= np.bincount(lid, weights=offsets_s[sid], minlength=n_l)
         offsets_l = w * residual_l
         self.coef_model_ = dense[1:1 + n_fm]
-        self.coef_dataset_ = dense[1 + n_fm:]
+        self.coef_dataset_ = dense[1 + n_fm:1 + n_fm + n_fd]
+        self.coef_pair_ = dense[1 + n_fm + n_fd:]
         self.intercept_ = float(dense[0] - mean_m @ self.coef_model_
-                                - mean_d @ self.coef_dataset_)
+                                - mean_d @ self.coef_dataset_ - mean_p @ self.coef_pair_)
         offsets = {large: offsets_l, small: offsets_s}
         self.model_offsets_ = offsets.get("model", np.zeros(0))
         self.dataset_offsets_ = offsets.get("dataset", np.zeros(0))
@@ -587,11 +606,14 @@ class LinearPredictor(_FeaturePredictor):
         model_ids, dataset_ids = self._features.ids(graph)
         per_model = fm @ self.coef_model_ + _offsets(self.model_offsets_, model_ids)
         per_dataset = fd @ self.coef_dataset_ + _offsets(self.dataset_offsets_, dataset_ids)
-        return self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
+        out = self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
+        if self._pairs.width:
+            out = out + self._pairs.transform(graph, pairs) @ self.coef_pair_
+        return out
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "identity": self.identity, "text": self.text,
-                "model_features": self.model_features,
+                "use_scores": self.use_scores, "model_features": self.model_features,
                 "dataset_features": self.dataset_features}
 
     def get_state(self) -> dict[str, Any]:
@@ -602,7 +624,8 @@ class LinearPredictor(_FeaturePredictor):
                 "coef_dataset": tensor(self.coef_dataset_),
                 "model_offsets": tensor(self.model_offsets_),
                 "dataset_offsets": tensor(self.dataset_offsets_),
-                "features": self._features.state()}
+                "features": self._features.state(),
+                "score_metrics": list(self._pairs.metrics), "coef_pair": tensor(self.coef_pair_)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         if "features" not in state:
@@ -614,6 +637,11 @@ class LinearPredictor(_FeaturePredictor):
         self.intercept_ = float(state["intercept"])
         for key in ("coef_model", "coef_dataset", "model_offsets", "dataset_offsets"):
             setattr(self, f"{key}_", _as_array(state[key]).astype(np.float64))
+        self._pairs = PairScores([str(m) for m in state.get("score_metrics", [])])
+        self.coef_pair_ = _as_array(state.get("coef_pair", np.zeros(0))).astype(np.float64)
+        if len(self.coef_pair_) != self._pairs.width:
+            raise ValueError(f"the state has {len(self.coef_pair_)} score coefficients for "
+                             f"{self._pairs.width} metrics")
         for side in ("model", "dataset"):
             n = len(getattr(self, f"{side}_offsets_"))
             if n != self._features.num_ids(side):
@@ -642,6 +670,8 @@ class GATPredictor(_FeaturePredictor):
     memory; a name `fit` never saw adds nothing. Edges run model -> dataset, as in the
     authors' code, and at prediction time the graph's own observed edges are used for message
     passing. Training is full batch, Adam, MSE on the observed edges, a fixed number of epochs.
+    With `use_scores`, the pair's proxy scores (SCORED edges, see `pair_scores`) enter the
+    decoder as pair inputs; a graph without scores trains exactly as before.
     """
 
     name = "scg4trf"
@@ -650,11 +680,14 @@ class GATPredictor(_FeaturePredictor):
 
     def __init__(self, hidden: int = 64, epochs: int = 300, lr: float = 5e-3, seed: int = 0,
                  device: str = "cpu", progress: bool = False, identity: bool = True,
-                 text: bool = False, model_features: np.ndarray | None = None,
+                 text: bool = False, use_scores: bool | str | Sequence[str] = True,
+                 model_features: np.ndarray | None = None,
                  dataset_features: np.ndarray | None = None) -> None:
         super().__init__()
         self.hidden = hidden
         self.text = text
+        self.use_scores = use_scores
+        self._pairs = PairScores([])
         self.epochs = epochs
         self.lr = lr
         self.seed = seed
@@ -672,6 +705,7 @@ class GATPredictor(_FeaturePredictor):
         _check_integer("hidden", self.hidden, 1)
         _check_integer("epochs", self.epochs, 1)
         _check_number("lr", self.lr, 0, strict=True)
+        check_use_scores(self.use_scores)
         self._device()
 
     def _device(self) -> torch.device:
@@ -716,12 +750,14 @@ class GATPredictor(_FeaturePredictor):
                  ) -> tuple[TransferEncoder, PairDecoder]:
         encoder = TransferEncoder(in_channels, self.hidden, self.hidden, skip=self.skip,
                                   num_ids=num_ids)
-        return encoder.to(device), PairDecoder(self.hidden).to(device)
+        return encoder.to(device), PairDecoder(self.hidden, self._pairs.width).to(device)
 
     def _fit(self, graph: TransferGraph) -> None:
         device = self._device()
         self._features = self._new_features().fit(graph)
+        self._pairs = PairScores(select_metrics(graph, self.use_scores))
         x, edge_index, ids = self._inputs(graph, device)
+        pair = self._pair_inputs(graph, graph.edges, device)
         src = torch.from_numpy(graph.edges[:, 0].copy()).to(device)
         dst = torch.from_numpy(graph.edges[:, 1] + graph.num_models).to(device)
         target = torch.from_numpy(graph.accuracy).to(device=device, dtype=torch.float32)
@@ -734,7 +770,8 @@ class GATPredictor(_FeaturePredictor):
         loss = torch.zeros(())
         for _ in bar:
             optimizer.zero_grad()
-            loss = F.mse_loss(decoder.decode(encoder(x, edge_index, ids), src, dst), target)
+            loss = F.mse_loss(decoder.decode(encoder(x, edge_index, ids), src, dst, pair),
+                              target)
             loss.backward()
             optimizer.step()
             if self.progress:
@@ -742,6 +779,14 @@ class GATPredictor(_FeaturePredictor):
         bar.close()
         self.train_loss = float(loss.item())
         self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
+
+    def _pair_inputs(self, graph: TransferGraph, pairs: np.ndarray, device: torch.device
+                     ) -> torch.Tensor | None:
+        """The decoder's pair inputs for `pairs`, or None when it reads none."""
+        if not self._pairs.width:
+            return None
+        return torch.from_numpy(self._pairs.transform(graph, pairs)).to(
+            device=device, dtype=torch.float32)
 
     def _seeded_modules(self, in_channels: int, device: torch.device, seed: int
                         ) -> tuple[TransferEncoder, PairDecoder]:
@@ -785,7 +830,10 @@ class GATPredictor(_FeaturePredictor):
         # Every copy has the same nodes, so one fitted encoder serves all (`_inputs` reads it
         # from self; this predictor itself stays unfitted).
         self._features = self._new_features().fit(first)
+        self._pairs = PairScores(select_metrics(first, self.use_scores))
         x, _, ids = self._inputs(first, device)
+        pair = (torch.from_numpy(self._pairs.dense(first)).to(device=device, dtype=torch.float32)
+                if self._pairs.width else None)
         nodes = first.num_models + first.num_datasets
         edge_index, targets, masks = [], [], []
         for g, graph in enumerate(graphs):
@@ -813,13 +861,13 @@ class GATPredictor(_FeaturePredictor):
         bar = tqdm(range(1, max(steps) + 1), desc=self.name, disable=not progress, leave=False)
         for epoch in bar:
             optimizer.zero_grad()
-            scores = model(x, edge_index, ids, first.num_models).reshape(-1)
+            scores = model(x, edge_index, ids, first.num_models, pair).reshape(-1)
             loss = (weight * (scores.index_select(0, flat_index) - target) ** 2).sum()
             loss.backward()
             optimizer.step()
             if epoch in wanted:
                 with torch.no_grad():
-                    done = model(x, edge_index, ids, first.num_models)
+                    done = model(x, edge_index, ids, first.num_models, pair)
                 out[wanted[epoch]] = done.cpu().numpy().astype(np.float64)[None]
         bar.close()
         return out
@@ -856,8 +904,10 @@ class GATPredictor(_FeaturePredictor):
             src = torch.from_numpy(pairs[:, 0].copy()).to(device)
             dst = torch.from_numpy(pairs[:, 1] + offset).to(device)
             with torch.no_grad():
-                scores = torch.cat([decoder.decode(z, src[k:k + step], dst[k:k + step])
-                                    for k in range(0, len(src), step)])
+                scores = torch.cat([
+                    decoder.decode(z, src[k:k + step], dst[k:k + step],
+                                   self._pair_inputs(graph, pairs[k:k + step], device))
+                    for k in range(0, len(src), step)])
             return scores.cpu().numpy().astype(np.float64)
 
         return decode
@@ -865,7 +915,8 @@ class GATPredictor(_FeaturePredictor):
     def get_config(self) -> dict[str, Any]:
         return {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "seed": self.seed,
                 "device": self.device, "progress": self.progress, "identity": self.identity,
-                "text": self.text, "model_features": self.model_features,
+                "text": self.text, "use_scores": self.use_scores,
+                "model_features": self.model_features,
                 "dataset_features": self.dataset_features}
 
     def get_state(self) -> dict[str, Any]:
@@ -877,11 +928,12 @@ class GATPredictor(_FeaturePredictor):
         return {"in_channels": self.encoder_.in_channels, "num_ids": self.encoder_.num_ids,
                 "encoder": cpu(self.encoder_),
                 "decoder": cpu(self.decoder_), "features": self._features.state(),
-                "train_loss": self.train_loss}
+                "score_metrics": list(self._pairs.metrics), "train_loss": self.train_loss}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self._features = self._new_features()
         self._features.load_state(state["features"])
+        self._pairs = PairScores([str(m) for m in state.get("score_metrics", [])])
         num_ids = int(state.get("num_ids", 0))
         if num_ids != self._num_ids():
             raise ValueError(f"the state's encoder has {num_ids} node ids but its name "

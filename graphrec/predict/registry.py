@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .baselines import MatrixCompletionPredictor, RandomPredictor
+from .baselines import MatrixCompletionPredictor, ProxyScorePredictor, RandomPredictor
 from .hierarchical import HierarchicalPredictor
 from .predictors import G4TrfPredictor, GATPredictor, LinearPredictor, MeanPredictor, Predictor
 
@@ -16,13 +16,14 @@ DEFAULT_PREDICTOR = "hla"
 
 PREDICTORS: dict[str, type[Predictor]] = {
     p.name: p for p in (HierarchicalPredictor, GATPredictor, G4TrfPredictor, MeanPredictor,
-                        LinearPredictor, MatrixCompletionPredictor, RandomPredictor)
+                        LinearPredictor, MatrixCompletionPredictor, RandomPredictor,
+                        ProxyScorePredictor)
 }
 
 
 def make_predictor(name: str, **config: Any) -> Predictor:
     """A new, unfitted predictor by registry name (`hla`, `scg4trf`, `g4trf`, `mean`,
-    `linear`, `mc`, `random`)."""
+    `linear`, `mc`, `random`, `proxy`)."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     return PREDICTORS[name](**config)

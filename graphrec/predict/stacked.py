@@ -100,10 +100,12 @@ class StackedTransferModel(torch.nn.Module):
         return out.reshape(copies, num_nodes, hidden) + self._p(f"{conv}.bias")[:, None, :]
 
     def forward(self, x: Tensor, edge_index: Tensor, ids: Tensor | None,
-                num_models: int) -> Tensor:
+                num_models: int, pair: Tensor | None = None) -> Tensor:
         """Scores of every (model, dataset) pair of every copy: (R, models, datasets).
 
-        Nodes 0 .. num_models - 1 of `x` are the models, the rest the datasets.
+        Nodes 0 .. num_models - 1 of `x` are the models, the rest the datasets. `pair`
+        (models, datasets, pair_channels) holds the decoders' pair inputs, shared by the
+        copies (proxy scores are not masked), when the decoders read any.
         """
         z = self.embed(x, edge_index, ids)
         weight = self.dec["lin__weight"][:, 0, :]  # (R, 2H)
@@ -112,4 +114,8 @@ class StackedTransferModel(torch.nn.Module):
         dataset_term = torch.einsum("rdh,rh->rd", z[:, num_models:], weight[:, hidden:])
         logits = model_term[:, :, None] + dataset_term[:, None, :] + self.dec["lin__bias"][
             :, :, None]
+        if "lin_pair" in self.dec:
+            if pair is None:
+                raise ValueError("these decoders read pair inputs: pass pair=")
+            logits = logits + torch.einsum("mdk,rk->rmd", pair, self.dec["lin_pair"][:, 0, :])
         return torch.sigmoid(logits)

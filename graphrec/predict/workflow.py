@@ -22,6 +22,7 @@ from ..errors import UsageError
 from ..ingest import utc_now
 from ..store import Row, Store
 from .graph import TransferGraph
+from .io import scores_by_metric
 
 PAGE = 10_000  # nodes per read
 DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
@@ -30,7 +31,8 @@ PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
 
 
 def read_graph(store: Store) -> TransferGraph:
-    """Pull models, datasets and observed accuracies out of the database, page by page."""
+    """Pull models, datasets, observed accuracies and proxy scores (SCORED edges) out of the
+    database, page by page."""
 
     def nodes(kind: str) -> list[Row]:
         query = queries.get(f"predict/read-{kind}").text
@@ -56,10 +58,17 @@ def read_graph(store: Store) -> TransferGraph:
             accuracy.append(float(r["accuracy"]))
     order = np.lexsort((np.array([d for _, d in edges]), np.array([m for m, _ in edges]))) \
         if edges else np.zeros(0, dtype=np.int64)
+    scored = queries.get("predict/read-scores").text
+    score_rows = []
+    for start in range(0, len(dataset_names), DATASETS_PER_READ):
+        chunk = dataset_names[start:start + DATASETS_PER_READ]
+        score_rows.extend(((r["model"], r["dataset"], r["metric"]), r["value"])
+                          for r in store.run(scored, {"datasets": chunk}))
     return TransferGraph(model_names, dataset_names, [r["props"] for r in models],
                          [r["props"] for r in datasets],
                          np.array(edges, dtype=np.int64).reshape(-1, 2)[order],
-                         np.array(accuracy, dtype=np.float64)[order])
+                         np.array(accuracy, dtype=np.float64)[order],
+                         scores_by_metric(score_rows, mi, di))
 
 
 def _make(name: str, options: dict[str, Any]):
@@ -105,6 +114,7 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
         "trained_on_edges": len(graph.edges), "models": graph.num_models,
         "datasets": graph.num_datasets, "checkpoint": str(checkpoint),
         "fit_seconds": round(seconds, 3),
+        "score_metrics": json.dumps(predictor.scores_used),
     }
     if loss is not None:
         props["train_loss"] = float(loss)
