@@ -50,6 +50,26 @@ def test_stacked_training_matches_separate_fits(cls) -> None:
     assert not np.allclose(stacked[1, 0], stacked[1, 1])
 
 
+def test_stacked_training_with_scores_matches_separate_fits() -> None:
+    """The decoders' pair inputs (proxy scores) are stacked like every other parameter."""
+    base = toy_graph()
+    rng = np.random.default_rng(0)
+    pairs = base.all_pairs()
+    graph = TransferGraph(base.models, base.datasets, base.model_props, base.dataset_props,
+                          base.edges, base.accuracy,
+                          {"logme": (pairs, rng.normal(size=len(pairs))),
+                           "leep": (pairs[::2], rng.normal(size=len(pairs[::2])))})
+    splits = _splits(graph, 2)
+    stacked = GATPredictor(epochs=20).fit_predict_many(splits, seeds=[1, 2])
+    for r, split in enumerate(splits):
+        alone = GATPredictor(epochs=20, seed=1 + r).fit(split)
+        assert alone.scores_used == ["leep", "logme"]
+        expected = alone.predict(split, split.all_pairs()).reshape(stacked.shape[2:])
+        np.testing.assert_allclose(stacked[0, r], expected, atol=2e-5)
+    plain = GATPredictor(epochs=20, use_scores=False).fit_predict_many(splits, seeds=[1, 2])
+    assert not np.allclose(plain, stacked, atol=1e-3)  # the scores were read
+
+
 def test_stacked_training_checks_its_inputs() -> None:
     graph = toy_graph()
     with pytest.raises(ValueError, match=r"epoch counts in 1\.\.5"):

@@ -221,7 +221,7 @@ def test_query_bad_param_syntax_and_values(db: Path) -> None:
     result = run("--db", str(db), "query", "top-models", "-p", "dataset=d", "-p", "kk=1")
     assert result.exit_code == 2 and "has no parameter 'kk'" in result.stderr
     result = run("--db", str(db), "query", "top-modelz")
-    assert result.exit_code == 2 and "Did you mean: top-models?" in result.stderr
+    assert result.exit_code == 2 and "Did you mean: top-models," in result.stderr
 
 
 # -- info, synth, demo, version ----------------------------------------------------------------

@@ -31,11 +31,12 @@ from graphrec.predict.predictors import (
 from graphrec.predict.registry import PREDICTORS, make_predictor
 
 FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}, "mc": {},
-        "random": {}, "hla": {}}
+        "random": {}, "hla": {}, "proxy": {}}
 
 
-def toy_graph(seed: int = 0) -> TransferGraph:
-    """5 models x 7 datasets with encoder-ready metadata and about 60 % of edges known."""
+def toy_graph(seed: int = 0, scores: bool = False) -> TransferGraph:
+    """5 models x 7 datasets with encoder-ready metadata and about 60 % of edges known;
+    with `scores`, a proxy score for every pair (noisy, and following accuracy)."""
     rng = np.random.default_rng(seed)
     families = ["resnet", "resnet", "vit", "vit", "convnext"]
     models = [f"m{i}" for i in range(5)]
@@ -53,7 +54,10 @@ def toy_graph(seed: int = 0) -> TransferGraph:
     pairs = pairs[rng.random(len(pairs)) < 0.6]
     acc = np.clip(0.5 + 0.06 * pairs[:, 0] - 0.04 * pairs[:, 1] + rng.normal(0, 0.03, len(pairs)),
                   0, 1)
-    return TransferGraph(models, datasets, model_props, dataset_props, pairs, acc)
+    every = np.array([(i, j) for i in range(5) for j in range(7)])
+    proxy = {"logme": (every, 0.06 * every[:, 0] + rng.normal(0, 0.05, len(every)))}
+    return TransferGraph(models, datasets, model_props, dataset_props, pairs, acc,
+                         proxy if scores else {})
 
 
 def with_cold_start(graph: TransferGraph) -> TransferGraph:
@@ -61,7 +65,7 @@ def with_cold_start(graph: TransferGraph) -> TransferGraph:
     return TransferGraph([*graph.models, "new-model"], [*graph.datasets, "new-dataset"],
                          [*graph.model_props, {**graph.model_props[0], "name": "new-model"}],
                          [*graph.dataset_props, {**graph.dataset_props[0], "name": "new-dataset"}],
-                         graph.edges, graph.accuracy)
+                         graph.edges, graph.accuracy, graph.scores)
 
 
 # -- modules ------------------------------------------------------------------------------
@@ -196,7 +200,8 @@ def test_decoder_scores_many_pairs_at_once() -> None:
 
 
 def test_registry_and_make_predictor() -> None:
-    assert set(PREDICTORS) == {"hla", "scg4trf", "g4trf", "mean", "linear", "mc", "random"}
+    assert set(PREDICTORS) == {"hla", "scg4trf", "g4trf", "mean", "linear", "mc", "random",
+                               "proxy"}
     assert isinstance(make_predictor("scg4trf"), GATPredictor)
     g4 = make_predictor("g4trf", epochs=7)
     assert isinstance(g4, G4TrfPredictor) and not g4.skip and g4.get_config()["epochs"] == 7
@@ -315,7 +320,7 @@ def test_old_feature_state_is_refused() -> None:
 
 @pytest.mark.parametrize("name", sorted(PREDICTORS))
 def test_cold_start_nodes_get_finite_scores(name: str) -> None:
-    graph = toy_graph()
+    graph = toy_graph(scores=True)
     predictor = make_predictor(name, **FAST[name]).fit(graph)
     bigger = with_cold_start(graph)
     new_dataset = bigger.num_datasets - 1
@@ -329,7 +334,7 @@ def test_cold_start_nodes_get_finite_scores(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(PREDICTORS))
 def test_save_load_gives_identical_predictions(name: str, tmp_path: Path) -> None:
-    graph = toy_graph()
+    graph = toy_graph(scores=True)
     predictor = make_predictor(name, **FAST[name]).fit(graph)
     path = tmp_path / f"{name}.pt"
     predictor.save(path)
@@ -474,14 +479,14 @@ def test_linear_predictor_with_default_encoders() -> None:
 
 @pytest.mark.parametrize("name", sorted(PREDICTORS))
 def test_empty_graph_is_refused(name: str) -> None:
-    graph = toy_graph().with_edges(np.zeros(len(toy_graph().edges), dtype=bool))
+    graph = toy_graph(scores=True).with_edges(np.zeros(len(toy_graph().edges), dtype=bool))
     with pytest.raises(ValueError, match="no observed edges"):
         make_predictor(name, **FAST[name]).fit(graph)
 
 
 @pytest.mark.parametrize("name", sorted(PREDICTORS))
 def test_bad_pairs_are_refused(name: str) -> None:
-    graph = toy_graph()
+    graph = toy_graph(scores=True)
     p = make_predictor(name, **FAST[name]).fit(graph)
     for bad, match in (([[5, 0]], "model index 5"), ([[0, 7]], "dataset index 7"),
                        ([[-1, 0]], "model index -1"), ([[0, 1, 2]], "shape"),

@@ -72,7 +72,7 @@ def test_select_metrics() -> None:
     assert select_metrics(graph, True) == ["leep", "logme"]
     assert select_metrics(graph, False) == []
     assert select_metrics(graph, "logme") == ["logme"]
-    with pytest.raises(ValueError, match="no such SCORED edges.*has: leep, logme"):
+    with pytest.raises(ValueError, match=r"no such SCORED edges.*has: leep, logme"):
         select_metrics(graph, ["nce"])
 
 

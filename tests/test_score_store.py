@@ -83,9 +83,9 @@ def test_score_accepts_npy_paths_and_adds_a_new_dataset(zoo: graphrec.Graphrec,
 
 
 def test_score_errors_leave_the_graph_as_it_was(zoo: graphrec.Graphrec) -> None:
-    f, y, p = _arrays(3)
+    f, y, _ = _arrays(3)
     before = zoo.dump()
-    with pytest.raises(UsageError, match="no model named 'resnet5'.*Close names: resnet50"):
+    with pytest.raises(UsageError, match=r"no model named 'resnet5'.*Close names: resnet50"):
         zoo.score("resnet5", "flowers", features=f, labels=y)
     with pytest.raises(UsageError, match="leep"):
         zoo.score("resnet50", "flowers", features=f, labels=y, metrics="leep")
@@ -128,19 +128,19 @@ def test_a_bad_folder_writes_nothing(zoo: graphrec.Graphrec, tmp_path: Path) -> 
     with pytest.raises(UsageError, match=r"vit_b16\.features\.npy has 7 rows but labels"):
         zoo.score_folder(root)
     (root / "birds" / "labels.npy").unlink()
-    with pytest.raises(UsageError, match="no labels.npy"):
+    with pytest.raises(UsageError, match=r"no labels\.npy"):
         zoo.score_folder(root)
-    with pytest.raises(UsageError, match="holds dataset folders; give .*feats as the"):
+    with pytest.raises(UsageError, match=r"holds dataset folders; give .*feats as the"):
         zoo.score_folder(tmp_path)
     with pytest.raises(UsageError, match="one dataset's folder: give its parent"):
         zoo.score_folder(root / "flowers")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UsageError, match="no <dataset>/<model>.features.npy"):
+    with pytest.raises(UsageError, match=r"no <dataset>/<model>\.features\.npy"):
         zoo.score_folder(tmp_path / "empty")
     np.save(root / "birds" / "labels.npy", _arrays(11)[1])
     np.save(root / "birds" / "vit_b16.features.npy", _arrays(11)[0])
     (root / "flowers" / "swin_x.features.npy").write_bytes(b"not numpy")
-    with pytest.raises(UsageError, match="no model named 'swin_x'.*swin_t"):
+    with pytest.raises(UsageError, match=r"no model named 'swin_x'.*swin_t"):
         zoo.score_folder(root)
     (root / "flowers" / "swin_x.features.npy").rename(root / "flowers" / "swin_t.features.npy")
     with pytest.raises(UsageError, match=r"swin_t\.features\.npy: not a readable \.npy"):
@@ -282,3 +282,34 @@ def test_score_command_usage_errors(tmp_path: Path, args: list[str], message: st
     code, _, err = _cli(db, *args)
     assert code == 2, err
     assert message in err
+
+
+def test_synth_ingest_and_benchmark_with_scores(tmp_path: Path) -> None:
+    """The whole path from the command line: a zoo with scores, ingested and benchmarked
+    with and without them."""
+    zoo, db = tmp_path / "zoo", tmp_path / "db"
+    code, out, err = _cli(db, "synth", "--models", "8", "--datasets", "60", "--density", "1",
+                          "--pair-sd", "0.6", "--score-noise", "0.3", "--out", str(zoo))
+    assert code == 0, err
+    assert "--scores" in out and "--metric synthetic" in out
+    code, _, err = _cli(db, "ingest", str(zoo / "records.csv"), "--models",
+                        str(zoo / "models.csv"), "--datasets", str(zoo / "datasets.csv"),
+                        "--scores", str(zoo / "scores.csv"), "--metric", "synthetic")
+    assert code == 0, err
+    code, out, err = _cli(db, "query", "score-agreement", "-p", "metric=synthetic", "--json")
+    assert code == 0, err
+    assert len(json.loads(out)) == 60
+    code, out, err = _cli(db, "benchmark", "--data", str(zoo), "--scores",
+                          str(zoo / "scores.csv"), "--metric", "synthetic", "--methods",
+                          "hla,hla+scores,proxy", "--seeds", "1", "--json")
+    assert code == 0, err
+    result = {m["key"]: m for m in json.loads(out)["methods"]}
+    assert set(result) == {"hla", "hla+scores", "proxy"}
+    # From the database (SCORED edges), without any file.
+    code, out, err = _cli(db, "benchmark", "--methods", "hla+scores", "--seeds", "1",
+                          "--json")
+    assert code == 0, err
+    code, _, err = _cli(db, "ingest", "--scores", str(zoo / "scores.csv"))
+    assert code == 2 and "needs its metric" in err
+    code, _, err = _cli(db, "benchmark", "--data", str(zoo), "--methods", "hla+scores")
+    assert code == 2 and "read proxy scores" in err

@@ -1,7 +1,8 @@
-// score-agreement: per dataset, how well a proxy score's ranking of the models agrees with
-// their observed accuracies: Kendall's tau-a over the models that have both (1: the same
-// order, -1: reversed; ties count as neither), and whether the score's top model is the
-// best observed one. Datasets with fewer than `min_models` such models are left out.
+// score-agreement: how well a proxy score ranks each dataset's models.
+// Per dataset, Kendall's tau-a between the score and the observed accuracies over the
+// models that have both (1: the same order, -1: reversed; ties count as neither), and
+// whether the score's top model is the best observed one. Datasets with fewer than
+// `min_models` such models are left out.
 // @param metric string  the score's metric name, as stored on the SCORED edges
 // @param min_models int = 3  the fewest models with both a score and an accuracy
 // @param limit int = 1000  how many datasets to return, worst agreement first

@@ -1,5 +1,6 @@
-// top-models-by-score: the models a proxy score (LogME, LEEP, NCE, H-Score, ...) ranks
-// highest for a dataset, with their observed accuracy where one is known.
+// top-models-by-score: the models a proxy score ranks highest for a dataset.
+// Proxy scores are LogME, LEEP, NCE, H-Score or your own (SCORED edges); each row also
+// gives the model's observed accuracy on the dataset where one is known.
 // @param dataset string  the dataset's name
 // @param metric string  the score's metric name, as stored on the SCORED edges
 // @param k int = 5  how many models to return
