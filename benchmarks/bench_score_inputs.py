@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit  # noqa: E402
+from common import emit
 
-import graphrec  # noqa: E402
-from graphrec.benchmark import run_benchmark  # noqa: E402
-from graphrec.benchmark.runner import matrix_graph  # noqa: E402
-from graphrec.synth import generate_zoo  # noqa: E402
+import graphrec
+from graphrec.benchmark import run_benchmark
+from graphrec.benchmark.runner import matrix_graph
+from graphrec.synth import generate_zoo
 
 METHODS = ["proxy", "linear", "linear+scores", "scg4trf", "scg4trf+scores", "hla", "hla+scores"]
 

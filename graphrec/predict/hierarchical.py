@@ -309,6 +309,7 @@ class HierarchicalPredictor(Predictor):
                              len(st["datasets"]), float(self.smoothing_prior))
         mu = st["mu"]
         pair_scores = PairScores([str(k) for k in st.get("score_metrics", [])])
+        pair_features = pair_scores.bind(graph)
         gamma = np.asarray(st.get("gamma", np.zeros(0)), dtype=np.float64)
         models_fit = len(st["models"])
         per_block = max(1, _BLOCK // max(1, models_fit))
@@ -332,7 +333,7 @@ class HierarchicalPredictor(Predictor):
                 logit = (mu + a[p[sl]] + b[q[sl]] + np.einsum("ef,ef->e", x1[q[sl]], beta[p[sl]])
                          + s[sl])
                 if pair_scores.width:
-                    logit += pair_scores.transform(graph, pairs[sl]) @ gamma
+                    logit += pair_features(pairs[sl]) @ gamma
                 out[sl] = 1.0 / (1.0 + np.exp(-logit))
             return out
 

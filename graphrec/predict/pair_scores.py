@@ -13,7 +13,7 @@ scores do not vary. A dataset without any score gets 0 everywhere, so predictors
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -59,23 +59,43 @@ class PairScores:
 
     def transform(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         """(P, width) float64 features of `pairs` [model index, dataset index] of `graph`."""
-        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        out = np.zeros((len(pairs), self.width))
-        for k, metric in enumerate(self.metrics):
+        return self.bind(graph)(pairs)
+
+    def bind(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """`transform` for one graph, called many times (a predictor scoring pairs chunk
+        by chunk): each metric's per-dataset mean and spread, and its pairs sorted for
+        lookup, are computed once here."""
+        width = max(1, graph.num_datasets)
+        tables = []
+        for metric in self.metrics:
             known, values = graph.scores.get(metric, (np.zeros((0, 2), np.int64), np.zeros(0)))
-            if len(known) == 0:
-                continue
             d = graph.num_datasets
             count = np.bincount(known[:, 1], minlength=d).astype(np.float64)
             mean = np.bincount(known[:, 1], weights=values, minlength=d) / np.maximum(count, 1)
             var = np.bincount(known[:, 1], weights=(values - mean[known[:, 1]]) ** 2,
                               minlength=d) / np.maximum(count, 1)
             sd = np.sqrt(var)
-            raw = graph.score_values(metric, pairs)
-            ds = pairs[:, 1]
-            ok = np.isfinite(raw) & (sd[ds] > 1e-12 * np.maximum(1.0, np.abs(mean[ds])))
-            out[ok, k] = (raw[ok] - mean[ds[ok]]) / sd[ds[ok]]
-        return out
+            usable = sd > 1e-12 * np.maximum(1.0, np.abs(mean))
+            keys = known[:, 0] * width + known[:, 1]
+            order = np.argsort(keys, kind="stable")
+            z = np.zeros(len(values))
+            ok = usable[known[:, 1]]
+            z[ok] = (values[ok] - mean[known[ok, 1]]) / sd[known[ok, 1]]
+            tables.append((keys[order], z[order]))
+
+        def features(pairs: np.ndarray) -> np.ndarray:
+            pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+            out = np.zeros((len(pairs), self.width))
+            asked = pairs[:, 0] * width + pairs[:, 1]
+            for k, (keys, z) in enumerate(tables):
+                if len(keys) == 0:
+                    continue
+                pos = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
+                hit = keys[pos] == asked
+                out[hit, k] = z[pos[hit]]
+            return out
+
+        return features
 
     def dense(self, graph: TransferGraph) -> np.ndarray:
         """(models, datasets, width) features of every pair, for the stacked GAT."""

@@ -899,6 +899,13 @@ class GATPredictor(_FeaturePredictor):
         z = self._embed(graph)
         device = z.device
         decoder, step, offset = self.decoder_, self._PREDICT_CHUNK, graph.num_models
+        pair_features = self._pairs.bind(graph) if self._pairs.width else None
+
+        def pair_inputs(pairs: np.ndarray) -> torch.Tensor | None:
+            if pair_features is None:
+                return None
+            return torch.from_numpy(pair_features(pairs)).to(device=device,
+                                                              dtype=torch.float32)
 
         def decode(pairs: np.ndarray) -> np.ndarray:
             src = torch.from_numpy(pairs[:, 0].copy()).to(device)
@@ -906,7 +913,7 @@ class GATPredictor(_FeaturePredictor):
             with torch.no_grad():
                 scores = torch.cat([
                     decoder.decode(z, src[k:k + step], dst[k:k + step],
-                                   self._pair_inputs(graph, pairs[k:k + step], device))
+                                   pair_inputs(pairs[k:k + step]))
                     for k in range(0, len(src), step)])
             return scores.cpu().numpy().astype(np.float64)
 
