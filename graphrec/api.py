@@ -160,7 +160,6 @@ class Graphrec:
 
         return workflow.status(self.store)
 
-    # -- reading
     # -- proxy scores (graphrec.scores does the math)
     def score(self, model: str, dataset: str, *, labels: Any, features: Any = None,
               source_probs: Any = None, metrics: str | Sequence[str] | None = None
@@ -175,7 +174,7 @@ class Graphrec:
         import numpy as np
 
         from .scores import compute
-        from .scores.workflow import ScoreReport, parse_metrics, store_scores
+        from .scores.workflow import ScoreReport, check_models, parse_metrics, store_scores
 
         def array(value: Any, what: str) -> Any:
             if value is None or isinstance(value, np.ndarray):
@@ -191,6 +190,7 @@ class Graphrec:
                                      ) from None
             return np.asarray(value)
 
+        check_models(self.store, [model])
         values = compute(array(features, "features"), array(labels, "labels"),
                          source_probs=array(source_probs, "source probs"),
                          metrics=parse_metrics(metrics))
@@ -208,6 +208,7 @@ class Graphrec:
         return score_pairs(self.store, find_pairs(Path(folder)), parse_metrics(metrics),
                            progress).as_dict()
 
+    # -- reading
     def query(self, name: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
         """Run a named query from `cypher/` (e.g. "top-models") with checked parameters."""
         q = queries.get(name)

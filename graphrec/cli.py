@@ -340,6 +340,10 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
     click.echo(f"\n{len(report.scores)} scores in {report.seconds:.2f} s: {data['created']} "
                f"new, {data['updated']} replaced, {data['unchanged']} unchanged "
                f"({location})")
+    if data["datasets_added"]:
+        click.echo(f"{data['datasets_added']} dataset(s) new to the graph were added by name; "
+                   "give them metadata (graphrec ingest --datasets ...) so that predictors "
+                   "can relate them to the others")
 
 
 # -- learning: train, predict, recommend ----------------------------------------------------

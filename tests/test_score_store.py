@@ -74,7 +74,9 @@ def test_score_accepts_npy_paths_and_adds_a_new_dataset(zoo: graphrec.Graphrec,
     f, y, _ = _arrays(2)
     np.save(tmp_path / "f.npy", f)
     np.save(tmp_path / "y.npy", y)
-    zoo.score("vit_b16", "new_task", features=tmp_path / "f.npy", labels=tmp_path / "y.npy")
+    report = zoo.score("vit_b16", "new_task", features=tmp_path / "f.npy",
+                       labels=tmp_path / "y.npy")
+    assert report["datasets_added"] == 1
     assert set(_scored(zoo)) == {("vit_b16", "new_task", "logme"),
                                  ("vit_b16", "new_task", "hscore")}
     # The model's metadata is untouched by a score that names it.
@@ -222,6 +224,15 @@ def test_train_reads_scores_unless_told_not_to(zoo: graphrec.Graphrec, tmp_path:
     assert json.loads(record["score_metrics"]) == ["logme"]
     record = zoo.train("linear", use_scores=False)
     assert json.loads(record["score_metrics"]) == []
+    record = zoo.train("proxy")
+    assert json.loads(record["score_metrics"]) == ["logme"]
+
+
+def test_training_the_proxy_predictor_needs_scores(zoo: graphrec.Graphrec) -> None:
+    with pytest.raises(UsageError, match=r"cannot train 'proxy'.*no proxy scores"):
+        zoo.train("proxy")
+    with pytest.raises(UsageError, match="use_scores names nce"):
+        zoo.train("hla", use_scores=["nce"])
 
 
 # -- the command -------------------------------------------------------------------------------

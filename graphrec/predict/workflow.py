@@ -100,6 +100,8 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
         predictor.fit(graph)
     except ImportError as exc:  # an optional feature's package is missing
         raise UsageError(str(exc)) from None
+    except ValueError as exc:  # what this graph cannot give the predictor (e.g. no scores)
+        raise UsageError(f"cannot train {model!r} on this graph: {exc}") from None
     seconds = time.perf_counter() - started
     created = utc_now()
     pid = f"{model}-{created.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"

@@ -60,7 +60,8 @@ class ScoreReport:
         return {"scores": self.scores, "seconds": round(self.seconds, 3),
                 "created": counts.created if counts else 0,
                 "updated": counts.updated if counts else 0,
-                "unchanged": counts.unchanged if counts else 0}
+                "unchanged": counts.unchanged if counts else 0,
+                "datasets_added": self.written.datasets.created if self.written else 0}
 
 
 def parse_metrics(text: str | Sequence[str] | None) -> list[str] | None:
@@ -119,7 +120,7 @@ def _check_files(pair: PairFiles, metrics: list[str] | None) -> None:
                              f"(--features, or <model>{FEATURES_SUFFIX} in a folder)")
 
 
-def _known_models(store: Store, names: Iterable[str]) -> None:
+def check_models(store: Store, names: Iterable[str]) -> None:
     """Scores attach to models already in the graph: a typo must not create a new one."""
     have = {r["name"] for r in store.run(queries.get("predict/read-models").text,
                                          {"skip": 0, "limit": 1 << 30})}
@@ -156,7 +157,7 @@ def compute_pairs(pairs: Sequence[PairFiles], metrics: list[str] | None = None,
 
 def store_scores(store: Store, rows: Sequence[dict[str, Any]]) -> IngestSummary:
     """Write score rows as SCORED edges (a metric's new value replaces its old one)."""
-    _known_models(store, (r["model"] for r in rows))
+    check_models(store, (r["model"] for r in rows))
     zoo = ZooData(scores={(r["model"], r["dataset"], r["metric"]): r["value"] for r in rows})
     return ingest(store, zoo)
 
@@ -200,7 +201,7 @@ def score_pairs(store: Store, pairs: Sequence[PairFiles], metrics: list[str] | N
                 progress: bool = False) -> ScoreReport:
     """Check, compute, then write: the graph changes only if every pair scores."""
     started = time.perf_counter()
-    _known_models(store, (p.model for p in pairs))
+    check_models(store, (p.model for p in pairs))
     rows = compute_pairs(pairs, metrics, progress)
     written = store_scores(store, rows)
     return ScoreReport(rows, written, time.perf_counter() - started)
