@@ -461,7 +461,7 @@ def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
 @handle_errors
 def status(obj: Context, as_json: bool) -> None:
     """The current predictor, observed and predicted counts, and whether predictions are
-    stale (observed edges ingested after the predictor was trained)."""
+    stale (observed edges, or the scores it reads, changed after it was trained)."""
     from .predict import workflow
 
     with obj.open() as g:
@@ -477,8 +477,12 @@ def status(obj: Context, as_json: bool) -> None:
                f"on {record['trained_on_edges']} edges)\nobserved:  {data['observed']}\n"
                f"predicted: {data['predicted']}")
     if data["stale"]:
-        click.echo(f"stale: observed edges changed at {data['last_observed_change']}, after "
-                   "training; run graphrec train, then graphrec predict")
+        changed = max(c for c in (data["last_observed_change"], data["last_score_change"])
+                      if c and c > record["created_at"])
+        what = ("observed edges" if changed == data["last_observed_change"]
+                else "the scores it reads")
+        click.echo(f"stale: {what} changed at {changed}, after training; run graphrec train, "
+                   "then graphrec predict")
 
 
 # -- synth and info -------------------------------------------------------------------------

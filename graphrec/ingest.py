@@ -245,6 +245,7 @@ def _scores(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
             had_edges: bool) -> None:
     compare = queries.get("ingest/compare-scores").text
     write = queries.get("ingest/upsert-scores").text
+    now = utc_now()
     for batch in _dataset_batches(_by_dataset(zoo.scores), EDGE_BATCH):
         rows = [{"model": m, "dataset": d, "metric": metric, "value": zoo.scores[(m, d, metric)]}
                 for m, d, metric in batch]
@@ -254,5 +255,5 @@ def _scores(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
         rows = [r for r in rows
                 if _count(counts, known.get((r["model"], r["dataset"], r["metric"])))]
         if rows:
-            writer.submit(write, {"rows": rows})
+            writer.submit(write, {"rows": rows, "now": now})
         bar.update(len(batch))

@@ -228,6 +228,34 @@ def test_train_reads_scores_unless_told_not_to(zoo: graphrec.Graphrec, tmp_path:
     assert json.loads(record["score_metrics"]) == ["logme"]
 
 
+def test_new_scores_make_a_predictor_that_reads_them_stale(zoo: graphrec.Graphrec,
+                                                           tmp_path: Path) -> None:
+    _ingest_scores(zoo, tmp_path, "model,flowers,birds\nvit_b16,4,1\nresnet50,2,2\n")
+    zoo.train("hla", use_scores=False)
+    _ingest_scores(zoo, tmp_path, "model,flowers,birds\nvit_b16,5,1\nresnet50,2,2\n")
+    assert not zoo.status()["stale"]  # it does not read them
+    zoo.train("hla")
+    assert not zoo.status()["stale"]
+    f, y, _ = _arrays(4)
+    zoo.score("swin_t", "flowers", features=f, labels=y, metrics="logme")
+    status = zoo.status()
+    assert status["stale"] and status["last_score_change"] > status["predictor"]["created_at"]
+
+
+def test_status_says_which_change_made_predictions_stale(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    _cli(db, "ingest", str(write_csv(tmp_path / "r.csv", RECORDS)))
+    _cli(db, "ingest", "--scores", str(write_csv(tmp_path / "s.csv", "model,flowers\n"
+                                                                     "vit_b16,1\nswin_t,2\n")),
+         "--metric", "logme")
+    assert _cli(db, "train")[0] == 0
+    _cli(db, "ingest", "--scores", str(write_csv(tmp_path / "s.csv", "model,flowers\n"
+                                                                     "vit_b16,3\nswin_t,2\n")),
+         "--metric", "logme")
+    code, out, _ = _cli(db, "status")
+    assert code == 0 and "stale: the scores it reads changed at" in out
+
+
 def test_training_the_proxy_predictor_needs_scores(zoo: graphrec.Graphrec) -> None:
     with pytest.raises(UsageError, match=r"cannot train 'proxy'.*no proxy scores"):
         zoo.train("proxy")

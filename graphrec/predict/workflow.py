@@ -276,7 +276,7 @@ def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
 
 def status(store: Store) -> dict[str, Any]:
     """The current predictor, observed and predicted counts, and whether predictions are
-    stale (observed edges changed after the predictor was trained)."""
+    stale (observed edges, or the scores it reads, changed after it was trained)."""
     try:
         record: dict[str, Any] | None = get_predictor(store)
     except UsageError:
@@ -285,5 +285,10 @@ def status(store: Store) -> dict[str, Any]:
                     {"predictor": record["id"] if record else None})[0]
     stale = bool(record and row["last_observed_change"]
                  and row["last_observed_change"] > record["created_at"])
+    # A predictor that reads scores learnt their weights from the scores it saw.
+    reads_scores = bool(record and json.loads(record.get("score_metrics") or "[]"))
+    stale = stale or bool(reads_scores and row["last_score_change"]
+                          and row["last_score_change"] > record["created_at"])
     return {"predictor": record, "observed": row["observed"], "predicted": row["predicted"],
-            "last_observed_change": row["last_observed_change"], "stale": stale}
+            "last_observed_change": row["last_observed_change"],
+            "last_score_change": row["last_score_change"], "stale": stale}
