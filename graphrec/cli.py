@@ -501,7 +501,8 @@ def status(obj: Context, as_json: bool) -> None:
               help="Repetitions (masks 0..N-1).")
 @click.option("--methods", metavar="A,B,...",
               help="Methods to compare (default: all that can run): random, mean, mc, lr, "
-                   "linear, g4trf, scg4trf, g4trf-given, scg4trf-given, hla.")
+                   "linear, g4trf, scg4trf, g4trf-given, scg4trf-given, hla; with proxy "
+                   "scores also proxy, lr+scores, linear+scores, scg4trf+scores, hla+scores.")
 @click.option("--masks", type=click.Choice(["auto", "authors", "seeded"]), default="auto",
               show_default=True, help="authors: the authors' exact draw (complete matrix, "
               "<= 10 seeds); seeded: the same design for any matrix; auto picks.")

@@ -224,3 +224,14 @@ def test_records_are_unchanged_by_the_score_options(tmp_path: Path) -> None:
     generate_zoo(5, 30, 0.4, 2, tmp_path / "b", pair_sd=0.15)
     assert (tmp_path / "a/records.csv").read_bytes() == (tmp_path / "b/records.csv").read_bytes()
     assert not (tmp_path / "a/scores.csv").exists()
+
+
+def test_benchmark_help_names_every_method() -> None:
+    from click.testing import CliRunner
+
+    from graphrec.benchmark.methods import METHODS
+    from graphrec.cli import main
+
+    text = " ".join(CliRunner().invoke(main, ["benchmark", "--help"]).stdout.split())
+    missing = [k for k in METHODS if k not in text]
+    assert not missing, missing
