@@ -352,7 +352,7 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
 @click.option("--model", "model", default="hla", show_default=True,
               help="Predictor: hla (the default: best on `graphrec benchmark`), scg4trf, "
                    "g4trf (the paper's graph attention networks), or the baselines linear, "
-                   "mc, mean and random.")
+                   "mc, mean, random and proxy (the proxy scores alone).")
 @click.option("--epochs", type=click.IntRange(min=1),
               help="Training epochs of scg4trf/g4trf (default 300).")
 @click.option("--seed", type=int, default=0, show_default=True)
