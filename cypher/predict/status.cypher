@@ -1,5 +1,5 @@
-// status: observed and predicted edge counts, and when an observed edge or a score last
-// changed.
+// status: observed and predicted edge counts, and when the inputs last changed.
+// "Inputs": the latest updated_at of the observed edges, and of the SCORED edges.
 // @param predictor string = null  a predictor id
 OPTIONAL MATCH ()-[t:TRANSFERS_TO]->()
 WITH count(t) AS observed, max(t.updated_at) AS last_observed_change
