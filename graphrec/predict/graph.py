@@ -12,6 +12,25 @@ from typing import Any
 import numpy as np
 
 
+class PairLookup:
+    """Position of (model, dataset) pairs in a list of pairs, -1 where absent: sorted keys
+    and a binary search, so looking up P pairs among E costs O((E + P) log E). The first
+    of duplicate pairs is found."""
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, num_datasets: int) -> None:
+        self.d = max(1, num_datasets)
+        keys = np.asarray(i, dtype=np.int64) * self.d + j
+        self.order = np.argsort(keys, kind="stable")
+        self.keys = keys[self.order]
+
+    def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if len(self.keys) == 0:
+            return np.full(np.shape(i), -1, dtype=np.int64)
+        keys = np.asarray(i, dtype=np.int64) * self.d + j
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where((i >= 0) & (self.keys[pos] == keys), self.order[pos], -1)
+
+
 @dataclass
 class TransferGraph:
     """Models x datasets with node metadata and the observed (known) accuracies.
@@ -101,16 +120,9 @@ class TransferGraph:
     def score_values(self, metric: str, pairs: np.ndarray) -> np.ndarray:
         """The `metric` score of each [model, dataset] row of `pairs`, NaN where none."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        out = np.full(len(pairs), np.nan)
         known, values = self.scores.get(metric, (np.zeros((0, 2), np.int64), np.zeros(0)))
-        if len(known) == 0 or len(pairs) == 0:
-            return out
-        width = max(1, self.num_datasets)
-        keys = known[:, 0] * width + known[:, 1]
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        asked = pairs[:, 0] * width + pairs[:, 1]
-        pos = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
-        hit = keys[pos] == asked
-        out[hit] = values[order[pos[hit]]]
+        at = PairLookup(known[:, 0], known[:, 1], self.num_datasets).find(pairs[:, 0],
+                                                                          pairs[:, 1])
+        out = np.full(len(pairs), np.nan)
+        out[at >= 0] = values[at[at >= 0]]
         return out

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from .features import NodeEncoder, TextEmbedder, _category, _items
-from .graph import TransferGraph
+from .graph import PairLookup, TransferGraph
 from .pair_scores import PairScores, check_use_scores, select_metrics
 from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
@@ -221,7 +221,7 @@ class HierarchicalPredictor(Predictor):
         attrs = _Attributes(graph.dataset_props, bool(self.text))
         nb_index, nb_weight = _neighbours(attrs, attrs, int(self.neighbours),
                                           float(self._sharpness()), np.arange(d))
-        links = _links(i, j, nb_index, nb_weight, _EdgeLookup(i, j, d))
+        links = _links(i, j, nb_index, nb_weight, PairLookup(i, j, d))
         n_j = np.bincount(j, minlength=d).astype(np.float64)
         has = n_j > 0
         mu = float(t.mean())
@@ -366,23 +366,6 @@ class HierarchicalPredictor(Predictor):
         self._fitted = True
 
 
-class _EdgeLookup:
-    """Position of a (model, dataset) pair among a graph's edges, -1 if not an edge."""
-
-    def __init__(self, i: np.ndarray, j: np.ndarray, num_datasets: int) -> None:
-        self.d = max(1, num_datasets)
-        keys = i.astype(np.int64) * self.d + j
-        self.order = np.argsort(keys, kind="stable")
-        self.keys = keys[self.order]
-
-    def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        if len(self.keys) == 0:
-            return np.full(np.shape(i), -1, dtype=np.int64)
-        keys = i.astype(np.int64) * self.d + j
-        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return np.where((i >= 0) & (self.keys[pos] == keys), self.order[pos], -1)
-
-
 class _Smoother:
     """S for whole dataset columns: each query dataset's neighbours' known edges, found
     through the fit's edges grouped by dataset (CSR), summed per fitted model. Work is
@@ -420,7 +403,7 @@ class _Smoother:
 
 
 def _links(i: np.ndarray, j: np.ndarray, nb_index: np.ndarray, nb_weight: np.ndarray,
-           lookup: _EdgeLookup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           lookup: PairLookup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which known edges smooth which: (edge e, neighbour edge e', similarity) for every
     e = (i, j) and known e' = (i, j') with j' among j's neighbours. Found once per fit
     (the edges do not change between rounds), kept sparse: O(links) memory."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .graph import TransferGraph
+from .graph import PairLookup, TransferGraph
 
 __all__ = ["PairScores", "select_metrics"]
 
@@ -65,7 +65,6 @@ class PairScores:
         """`transform` for one graph, called many times (a predictor scoring pairs chunk
         by chunk): each metric's per-dataset mean and spread, and its pairs sorted for
         lookup, are computed once here."""
-        width = max(1, graph.num_datasets)
         tables = []
         for metric in self.metrics:
             known, values = graph.scores.get(metric, (np.zeros((0, 2), np.int64), np.zeros(0)))
@@ -76,23 +75,18 @@ class PairScores:
                               minlength=d) / np.maximum(count, 1)
             sd = np.sqrt(var)
             usable = sd > 1e-12 * np.maximum(1.0, np.abs(mean))
-            keys = known[:, 0] * width + known[:, 1]
-            order = np.argsort(keys, kind="stable")
             z = np.zeros(len(values))
             ok = usable[known[:, 1]]
             z[ok] = (values[ok] - mean[known[ok, 1]]) / sd[known[ok, 1]]
-            tables.append((keys[order], z[order]))
+            tables.append((PairLookup(known[:, 0], known[:, 1], d), z))
 
         def features(pairs: np.ndarray) -> np.ndarray:
             pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
             out = np.zeros((len(pairs), self.width))
-            asked = pairs[:, 0] * width + pairs[:, 1]
-            for k, (keys, z) in enumerate(tables):
-                if len(keys) == 0:
-                    continue
-                pos = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
-                hit = keys[pos] == asked
-                out[hit, k] = z[pos[hit]]
+            for k, (lookup, z) in enumerate(tables):
+                at = lookup.find(pairs[:, 0], pairs[:, 1])
+                hit = at >= 0
+                out[hit, k] = z[at[hit]]
             return out
 
         return features
