@@ -757,7 +757,7 @@ class GATPredictor(_FeaturePredictor):
         self._features = self._new_features().fit(graph)
         self._pairs = PairScores(select_metrics(graph, self.use_scores))
         x, edge_index, ids = self._inputs(graph, device)
-        pair = self._pair_inputs(graph, graph.edges, device)
+        pair = self._pair_inputs(graph, device)(graph.edges)
         src = torch.from_numpy(graph.edges[:, 0].copy()).to(device)
         dst = torch.from_numpy(graph.edges[:, 1] + graph.num_models).to(device)
         target = torch.from_numpy(graph.accuracy).to(device=device, dtype=torch.float32)
@@ -780,13 +780,15 @@ class GATPredictor(_FeaturePredictor):
         self.train_loss = float(loss.item())
         self.encoder_, self.decoder_ = encoder.eval(), decoder.eval()
 
-    def _pair_inputs(self, graph: TransferGraph, pairs: np.ndarray, device: torch.device
-                     ) -> torch.Tensor | None:
-        """The decoder's pair inputs for `pairs`, or None when it reads none."""
+    def _pair_inputs(self, graph: TransferGraph, device: torch.device
+                     ) -> Callable[[np.ndarray], torch.Tensor | None]:
+        """The decoder's pair inputs for pairs of `graph` (None when it reads none), with
+        the per-graph work of `PairScores.bind` done once."""
         if not self._pairs.width:
-            return None
-        return torch.from_numpy(self._pairs.transform(graph, pairs)).to(
-            device=device, dtype=torch.float32)
+            return lambda pairs: None
+        features = self._pairs.bind(graph)
+        return lambda pairs: torch.from_numpy(features(pairs)).to(device=device,
+                                                                   dtype=torch.float32)
 
     def _seeded_modules(self, in_channels: int, device: torch.device, seed: int
                         ) -> tuple[TransferEncoder, PairDecoder]:
@@ -899,13 +901,7 @@ class GATPredictor(_FeaturePredictor):
         z = self._embed(graph)
         device = z.device
         decoder, step, offset = self.decoder_, self._PREDICT_CHUNK, graph.num_models
-        pair_features = self._pairs.bind(graph) if self._pairs.width else None
-
-        def pair_inputs(pairs: np.ndarray) -> torch.Tensor | None:
-            if pair_features is None:
-                return None
-            return torch.from_numpy(pair_features(pairs)).to(device=device,
-                                                              dtype=torch.float32)
+        pair_inputs = self._pair_inputs(graph, device)
 
         def decode(pairs: np.ndarray) -> np.ndarray:
             src = torch.from_numpy(pairs[:, 0].copy()).to(device)
