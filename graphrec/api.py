@@ -171,24 +171,17 @@ class Graphrec:
         given inputs allow. The model must be in the graph; a new dataset is added by name.
         Returns {"scores": [{model, dataset, metric, value}], created, updated, ...}.
         """
-        import numpy as np
-
         from .scores import compute
-        from .scores.workflow import ScoreReport, check_models, parse_metrics, store_scores
+        from .scores.workflow import (
+            ScoreReport,
+            check_models,
+            load_npy,
+            parse_metrics,
+            store_scores,
+        )
 
-        def array(value: Any, what: str) -> Any:
-            if value is None or isinstance(value, np.ndarray):
-                return value
-            if isinstance(value, str | Path):
-                path = Path(value)
-                if not path.is_file():
-                    raise UsageError(f"{what} {path}: no such file")
-                try:
-                    return np.load(path, allow_pickle=False)
-                except (ValueError, OSError, EOFError) as exc:
-                    raise UsageError(f"{what} {path}: not a readable .npy array ({exc})"
-                                     ) from None
-            return np.asarray(value)
+        def array(value: Any, what: str) -> Any:  # arrays pass through, .npy paths load
+            return load_npy(value, what) if isinstance(value, str | Path) else value
 
         check_models(self.store, [model])
         values = compute(array(features, "features"), array(labels, "labels"),

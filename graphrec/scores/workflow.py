@@ -81,12 +81,14 @@ def parse_metrics(text: str | Sequence[str] | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def _header(path: Path, what: str) -> np.ndarray:
-    """The array at `path`, memory-mapped: its shape and dtype without reading the data."""
+def load_npy(path: str | Path, what: str, *, header_only: bool = False) -> np.ndarray:
+    """The array in a .npy file, or a clear error naming the file; `header_only` maps it
+    instead of reading it, for its shape and dtype."""
+    path = Path(path)
     if not path.is_file():
         raise UsageError(f"{what} {path}: no such file")
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        return np.load(path, mmap_mode="r" if header_only else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise UsageError(f"{what} {path}: not a readable .npy array ({exc}); save it with "
                          "numpy.save") from None
@@ -96,12 +98,12 @@ def _check_files(pair: PairFiles, metrics: list[str] | None) -> None:
     """Shapes agree and each requested metric has its input, before any data is read."""
     from . import NEEDS_SOURCE_PROBS
 
-    labels = _header(pair.labels, "labels")
+    labels = load_npy(pair.labels, "labels", header_only=True)
     n = labels.shape[0] if labels.ndim else 0
     for path, what in ((pair.features, "features"), (pair.source_probs, "source probs")):
         if path is None:
             continue
-        arr = _header(path, what)
+        arr = load_npy(path, what, header_only=True)
         if arr.ndim != 2:
             raise UsageError(f"{what} {path}: expected a 2-D array (samples x columns), got "
                              f"shape {arr.shape}")
@@ -143,9 +145,9 @@ def compute_pairs(pairs: Sequence[PairFiles], metrics: list[str] | None = None,
         _check_files(pair, metrics)
     rows: list[dict[str, Any]] = []
     for pair in tqdm(pairs, desc="score", unit="pair", disable=not progress, leave=False):
-        labels = np.load(pair.labels, allow_pickle=False)
-        features = np.load(pair.features, allow_pickle=False) if pair.features else None
-        probs = np.load(pair.source_probs, allow_pickle=False) if pair.source_probs else None
+        labels = load_npy(pair.labels, "labels")
+        features = load_npy(pair.features, "features") if pair.features else None
+        probs = load_npy(pair.source_probs, "source probs") if pair.source_probs else None
         try:
             values = compute(features, labels, source_probs=probs, metrics=metrics)
         except UsageError as exc:
@@ -156,8 +158,8 @@ def compute_pairs(pairs: Sequence[PairFiles], metrics: list[str] | None = None,
 
 
 def store_scores(store: Store, rows: Sequence[dict[str, Any]]) -> IngestSummary:
-    """Write score rows as SCORED edges (a metric's new value replaces its old one)."""
-    check_models(store, (r["model"] for r in rows))
+    """Write score rows as SCORED edges (a metric's new value replaces its old one). The
+    callers have checked the models first (`check_models`), before computing anything."""
     zoo = ZooData(scores={(r["model"], r["dataset"], r["metric"]): r["value"] for r in rows})
     return ingest(store, zoo)
 
