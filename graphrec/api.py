@@ -61,13 +61,13 @@ def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
     if score_rows not in ("models", "datasets"):
         raise UsageError(f"--score-rows must be 'models' or 'datasets', got {score_rows!r}")
     p = Path(path) if path is not None else None
-    if scores is not None and p is None and not (spec or loader):
+    matrix = (TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
+                        metric=str(metric)),) if scores is not None else ()
+    if matrix and p is None and not (spec or loader):
         if models or datasets:
             raise UsageError("--models/--datasets describe the nodes of a records file: give "
                              "the records CSV too, or ingest the metadata first")
-        table = TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
-                          metric=str(metric))
-        return LoaderSpec(name="scores", source=Path(scores), scores=(table,))
+        return LoaderSpec(name="scores", source=Path(scores), scores=matrix)
     if spec or loader:
         if p is not None and not p.is_dir():
             raise UsageError(f"{p}: with --loader/--spec, PATH is the folder holding the files "
@@ -90,11 +90,7 @@ def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
         if chosen.records is None:
             raise UsageError("--accuracy-unit applies to records, and this loader has none")
         chosen = replace(chosen, records=replace(chosen.records, unit=accuracy_unit))
-    if scores is not None:
-        table = TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
-                          metric=str(metric))
-        chosen = replace(chosen, scores=(*chosen.scores, table))
-    return chosen
+    return replace(chosen, scores=(*chosen.scores, *matrix)) if matrix else chosen
 
 
 def _abs(p: str | Path | None) -> Path | None:

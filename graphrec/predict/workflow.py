@@ -49,21 +49,19 @@ def read_graph(store: Store) -> TransferGraph:
     mi = {n: i for i, n in enumerate(model_names)}
     di = {n: j for j, n in enumerate(dataset_names)}
     observed = queries.get("predict/read-observed").text
+    scored = queries.get("predict/read-scores").text
     edges: list[tuple[int, int]] = []
     accuracy: list[float] = []
+    score_rows = []
     for start in range(0, len(dataset_names), DATASETS_PER_READ):
         chunk = dataset_names[start:start + DATASETS_PER_READ]
         for r in store.run(observed, {"datasets": chunk}):
             edges.append((mi[r["model"]], di[r["dataset"]]))
             accuracy.append(float(r["accuracy"]))
-    order = np.lexsort((np.array([d for _, d in edges]), np.array([m for m, _ in edges]))) \
-        if edges else np.zeros(0, dtype=np.int64)
-    scored = queries.get("predict/read-scores").text
-    score_rows = []
-    for start in range(0, len(dataset_names), DATASETS_PER_READ):
-        chunk = dataset_names[start:start + DATASETS_PER_READ]
         score_rows.extend(((r["model"], r["dataset"], r["metric"]), r["value"])
                           for r in store.run(scored, {"datasets": chunk}))
+    order = np.lexsort((np.array([d for _, d in edges]), np.array([m for m, _ in edges]))) \
+        if edges else np.zeros(0, dtype=np.int64)
     return TransferGraph(model_names, dataset_names, [r["props"] for r in models],
                          [r["props"] for r in datasets],
                          np.array(edges, dtype=np.int64).reshape(-1, 2)[order],
