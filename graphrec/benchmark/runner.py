@@ -37,6 +37,23 @@ MASKS = ("auto", "authors", "seeded")
 MAX_SCORE_BYTES = 2 << 30
 
 
+def _renumber(pairs: np.ndarray, new_model: np.ndarray, new_dataset: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(which pairs stay, those pairs in the new numbering); -1 in a map drops the node."""
+    m, d = new_model[pairs[:, 0]], new_dataset[pairs[:, 1]]
+    keep = (m >= 0) & (d >= 0)
+    return keep, np.stack([m[keep], d[keep]], axis=1)
+
+
+def _renumber_scores(graph: TransferGraph, new_model: np.ndarray, new_dataset: np.ndarray
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for metric, (pairs, values) in graph.scores.items():
+        keep, renumbered = _renumber(pairs, new_model, new_dataset)
+        out[metric] = (renumbered, values[keep])
+    return out
+
+
 def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGraph:
     """The graph restricted to `n` datasets drawn at random (seeded), in their order."""
     if n >= graph.num_datasets:
@@ -44,16 +61,11 @@ def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGrap
     keep = np.sort(np.random.default_rng(seed).choice(graph.num_datasets, n, replace=False))
     new_index = np.full(graph.num_datasets, -1, dtype=np.int64)
     new_index[keep] = np.arange(n)
-    mask = new_index[graph.edges[:, 1]] >= 0
-    edges = np.stack([graph.edges[mask, 0], new_index[graph.edges[mask, 1]]], axis=1)
-    scores = {}
-    for metric, (pairs, values) in graph.scores.items():
-        kept = new_index[pairs[:, 1]] >= 0
-        scores[metric] = (np.stack([pairs[kept, 0], new_index[pairs[kept, 1]]], axis=1),
-                          values[kept])
+    same_models = np.arange(graph.num_models)
+    mask, edges = _renumber(graph.edges, same_models, new_index)
     return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
                          [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask],
-                         scores)
+                         _renumber_scores(graph, same_models, new_index))
 
 
 def matrix_graph(zoo: ZooData) -> TransferGraph:
@@ -73,13 +85,11 @@ def matrix_graph(zoo: ZooData) -> TransferGraph:
     new_m[mi] = np.arange(len(mi))
     new_d = np.empty(len(di), dtype=np.int64)
     new_d[di] = np.arange(len(di))
-    edges = np.stack([new_m[graph.edges[:, 0]], new_d[graph.edges[:, 1]]], axis=1)
+    _, edges = _renumber(graph.edges, new_m, new_d)
     order = np.lexsort((edges[:, 1], edges[:, 0]))
-    scores = {metric: (np.stack([new_m[pairs[:, 0]], new_d[pairs[:, 1]]], axis=1), values)
-              for metric, (pairs, values) in graph.scores.items()}
     return TransferGraph(models, datasets, [graph.model_props[k] for k in mi],
                          [graph.dataset_props[k] for k in di], edges[order],
-                         graph.accuracy[order], scores)
+                         graph.accuracy[order], _renumber_scores(graph, new_m, new_d))
 
 
 def split_masks(observed: np.ndarray, seeds: int, masks: str = "auto"
