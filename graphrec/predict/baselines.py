@@ -185,7 +185,7 @@ class ProxyScorePredictor(Predictor):
     def __init__(self, metrics: str | list[str] | None = None) -> None:
         super().__init__()
         self.metrics = metrics
-        self.metrics_: list[str] = []
+        self._pairs = PairScores([])  # the metrics fit chose; `scores_used` reads them
         self.centre_ = 0.0
 
     def _fit(self, graph: TransferGraph) -> None:
@@ -193,25 +193,21 @@ class ProxyScorePredictor(Predictor):
         if not chosen:
             raise ValueError("the graph has no proxy scores (SCORED edges) to rank by; "
                              "compute them with `graphrec score` or ingest a score matrix")
-        self.metrics_ = chosen
+        self._pairs = PairScores(chosen)
         mean = float(np.clip(graph.accuracy.mean(), 1e-3, 1 - 1e-3))
         self.centre_ = math.log(mean / (1 - mean))
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
-        z = PairScores(self.metrics_).transform(graph, pairs).mean(axis=1)
+        z = self._pairs.transform(graph, pairs).mean(axis=1)
         return 1.0 / (1.0 + np.exp(-(self.centre_ + 0.5 * z)))
-
-    @property
-    def scores_used(self) -> list[str]:
-        return list(self.metrics_)
 
     def get_config(self) -> dict[str, Any]:
         return {"metrics": self.metrics}
 
     def get_state(self) -> dict[str, Any]:
-        return {"metrics": list(self.metrics_), "centre": self.centre_}
+        return {"metrics": self.scores_used, "centre": self.centre_}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.metrics_ = [str(m) for m in state["metrics"]]
+        self._pairs = PairScores([str(m) for m in state["metrics"]])
         self.centre_ = float(state["centre"])
         self._fitted = True
