@@ -35,6 +35,7 @@ __all__ = [
     "compute",
     "extract",
     "hscore",
+    "known_metrics",
     "leep",
     "logme",
     "logme_evidence",
@@ -52,6 +53,20 @@ _INPUTS = {
 }
 
 
+def known_metrics(metrics: Iterable[str]) -> list[str]:
+    """The metric names in order, without repeats; an error for none or an unknown one."""
+    names = list(dict.fromkeys(metrics))
+    if not names:
+        raise UsageError(f"metrics is empty; choose from {', '.join(METRICS)} "
+                         "(or leave them out for every metric the inputs allow)")
+    for name in names:
+        if name not in METRICS:
+            close = difflib.get_close_matches(str(name), METRICS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"unknown metric {name!r}{hint}; choose from {', '.join(METRICS)}")
+    return names
+
+
 def _metric_names(metrics: str | Iterable[str] | None, has_features: bool,
                   has_probs: bool) -> list[str]:
     """The requested metrics, in order, without repeats; by default all that can run."""
@@ -62,15 +77,8 @@ def _metric_names(metrics: str | Iterable[str] | None, has_features: bool,
             raise UsageError("nothing to score: pass features (--features) and/or "
                              "source_probs (--source-probs) along with labels (--labels)")
         return names
-    names = list(dict.fromkeys([metrics] if isinstance(metrics, str) else metrics))
-    if not names:
-        raise UsageError(f"metrics is empty; choose from {', '.join(METRICS)} "
-                         "(or pass None for every metric the inputs allow)")
+    names = known_metrics([metrics] if isinstance(metrics, str) else metrics)
     for name in names:
-        if name not in METRICS:
-            close = difflib.get_close_matches(str(name), METRICS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UsageError(f"unknown metric {name!r}{hint}; choose from {', '.join(METRICS)}")
         needs, given = (("source_probs", has_probs) if name in NEEDS_SOURCE_PROBS
                         else ("features", has_features))
         if not given:

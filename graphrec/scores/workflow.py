@@ -65,20 +65,13 @@ class ScoreReport:
 
 
 def parse_metrics(text: str | Sequence[str] | None) -> list[str] | None:
-    """`--metrics logme,leep` as a list (None: every metric the inputs allow)."""
-    from . import METRICS
+    """`--metrics logme,leep` as a checked list (None: every metric the inputs allow)."""
+    from . import known_metrics
 
     if text is None:
         return None
     names = [m.strip().lower() for m in (text.split(",") if isinstance(text, str) else text)]
-    names = [m for m in names if m]
-    if not names:
-        raise UsageError(f"--metrics is empty; name one or more of {', '.join(METRICS)}")
-    unknown = [m for m in names if m not in METRICS]
-    if unknown:
-        raise UsageError(f"unknown metric(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(METRICS)}")
-    return list(dict.fromkeys(names))
+    return known_metrics(m for m in names if m)
 
 
 def load_npy(path: str | Path, what: str, *, header_only: bool = False) -> np.ndarray:
