@@ -55,13 +55,15 @@ def _metadata_encoder() -> NodeEncoder:
                        log_scale=("num_classes", "samples_per_class", "train_size"))
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, lam: float, w: np.ndarray | None = None
-           ) -> np.ndarray:
-    """Weighted ridge with an unpenalised intercept (last coefficient)."""
-    a = _with_one(x)
+def _ridge(x: np.ndarray, y: np.ndarray, lam: float, w: np.ndarray | None = None, *,
+           intercept: bool = True) -> np.ndarray:
+    """Weighted ridge; with `intercept`, an unpenalised one as the last coefficient
+    (without, the effects around the term absorb the level)."""
+    a = _with_one(x) if intercept else x
     w = np.ones(len(x)) if w is None else w
     penalty = np.full(a.shape[1], lam)
-    penalty[-1] = 1e-9
+    if intercept:
+        penalty[-1] = 1e-9
     return np.linalg.solve(a.T @ (a * w[:, None]) + np.diag(penalty), a.T @ (w * y))
 
 
@@ -244,7 +246,8 @@ class HierarchicalPredictor(Predictor):
             beta = self._interactions(x1, i, j, r - q_e - s_e, w, m)
             g_e = np.einsum("ef,ef->e", x1[j], beta[i])
             if len(metrics):
-                gamma = _weighted_ridge(ps, r - g_e - s_e, w[j], float(self.score_alpha))
+                gamma = _ridge(ps, r - g_e - s_e, float(self.score_alpha), w[j],
+                               intercept=False)
                 q_e = ps @ gamma
             s_e = _smooth(links, r - g_e - q_e, w, j, len(t), float(self.smoothing_prior))
         self._state = {
@@ -429,12 +432,6 @@ def _smooth(links: tuple[np.ndarray, np.ndarray, np.ndarray], resid: np.ndarray,
     weight = sim * w[j[dst]]
     num = np.bincount(src, weights=weight * resid[dst], minlength=n_edges)
     return num / (prior + np.bincount(src, weights=weight, minlength=n_edges))
-
-
-def _weighted_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
-    """Weighted ridge without intercept (the effects around it absorb the level)."""
-    gram = x.T @ (x * w[:, None]) + lam * np.eye(x.shape[1])
-    return np.linalg.solve(gram, x.T @ (w * y))
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
