@@ -8,15 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import graphrec
-from graphrec.cli import main
 from graphrec.errors import UsageError
 from graphrec.predict.workflow import read_graph
 from graphrec.scores import logme
 
 from .conftest import write_csv
+from .test_cli import run
 
 MODELS = "name,family\nresnet50,resnet\nvit_b16,vit\nconvnext_t,convnext\nswin_t,swin\n"
 RECORDS = """model,dataset,accuracy
@@ -266,7 +265,7 @@ def test_training_the_proxy_predictor_needs_scores(zoo: graphrec.Graphrec) -> No
 # -- the command -------------------------------------------------------------------------------
 
 def _cli(db: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--db", str(db), *args])
+    result = run("--db", str(db), *args)
     return result.exit_code, result.stdout, result.stderr
 
 
