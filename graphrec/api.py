@@ -18,6 +18,7 @@ from .errors import UsageError
 from .ingest import IngestSummary
 from .ingest import ingest as _write
 from .loaders import LoaderSpec, ZooData, build, load_builtin, load_spec
+from .loaders.zoo import ZOO_LOADER, is_zoo_folder, zoo_spec
 from .store import Row, Store, connect
 
 
@@ -29,6 +30,8 @@ def load(path: str | Path | None = None, *, loader: str | None = None,
     """Read and validate input files without touching any database.
 
     - `path` alone (a CSV file): the generic `records` loader.
+    - `path` a folder holding records.csv (a zoo folder: optional models.csv, datasets.csv
+      and scores_<metric>.csv beside it), or `loader="zoo"`: see `graphrec.loaders.zoo`.
     - `loader="domainnet", path=DIR`: a built-in spec, files relative to DIR.
     - `spec="my_zoo.toml"`: your own spec, files relative to `path` (a folder) if given,
       else to the spec's folder.
@@ -68,7 +71,15 @@ def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
             raise UsageError("--models/--datasets describe the nodes of a records file: give "
                              "the records CSV too, or ingest the metadata first")
         return LoaderSpec(name="scores", source=Path(scores), scores=matrix)
-    if spec or loader:
+    if loader == ZOO_LOADER or (p is not None and not (spec or loader) and is_zoo_folder(p)
+                                and not matrix):
+        if spec:
+            raise UsageError("give either --loader NAME or --spec FILE, not both")
+        if p is None:
+            raise UsageError("--loader zoo reads a folder: give the folder (graphrec ingest "
+                             "--loader zoo DIR)")
+        chosen = zoo_spec(p).with_files(models=_abs(models), datasets=_abs(datasets))
+    elif spec or loader:
         if p is not None and not p.is_dir():
             raise UsageError(f"{p}: with --loader/--spec, PATH is the folder holding the files "
                              "the spec names" + ("" if p.exists() else " (it does not exist)"))

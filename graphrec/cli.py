@@ -114,10 +114,12 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 def _loader_help() -> str:
     try:
-        names = ", ".join(builtin_specs())
+        names = ", ".join([*builtin_specs(), "zoo"])
     except FileNotFoundError:  # pragma: no cover - broken installation
         names = "?"
-    return f"A built-in loader for PATH (a folder): {names}."
+    return (f"A built-in loader for PATH (a folder): {names}. A folder holding records.csv "
+            "is read as a zoo (models.csv, datasets.csv, scores_<metric>.csv beside it) "
+            "without one.")
 
 
 def score_matrix_options(fn: Callable) -> Callable:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..loaders import builtin_specs, load_builtin
+from ..loaders.zoo import ZOO_LOADER, is_zoo_folder
 from ..predict.graph import TransferGraph
 from .runner import matrix_graph
 
@@ -20,7 +21,8 @@ FEATURE_PATTERNS = {"model": "*_source_embedding.npy", "dataset": "*_target_embe
 
 def detect_loader(folder: Path) -> str:
     """The built-in loader whose files are all in `folder` (exactly one must match); a
-    folder with `records.csv` (what `graphrec synth` writes) takes the `records` loader."""
+    folder with `records.csv` (a zoo folder, what `graphrec synth` writes) takes the `zoo`
+    loader, which reads its metadata and `scores_<metric>.csv` files too."""
     matches = []
     for name in builtin_specs():
         spec = load_builtin(name, base=folder)
@@ -28,8 +30,8 @@ def detect_loader(folder: Path) -> str:
                  if part is not None and part.file is not None]
         if files and all(Path(f).is_file() for f in files):
             matches.append(name)
-    if not matches and (folder / "records.csv").is_file():
-        matches.append("records")
+    if not matches and is_zoo_folder(folder):
+        matches.append(ZOO_LOADER)
     if len(matches) != 1:
         found = ", ".join(sorted(p.name for p in folder.iterdir())[:8]) or "nothing"
         what = "none matches" if not matches else f"several match ({', '.join(matches)})"
@@ -47,14 +49,9 @@ def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None,
     path = Path(path)
     if not path.exists():
         raise UsageError(f"--data {path}: no such file or folder")
-    models = datasets = None
     if path.is_dir() and not loader and not spec:
         loader = detect_loader(path)
-        if loader == "records":  # a records CSV with its metadata beside it
-            models = path / "models.csv" if (path / "models.csv").is_file() else None
-            datasets = path / "datasets.csv" if (path / "datasets.csv").is_file() else None
-            path, loader = path / "records.csv", None
-    zoo = load(path, loader=loader, spec=spec, models=models, datasets=datasets, **scores)
+    zoo = load(path, loader=loader, spec=spec, **scores)
     source = f"{path} ({loader or spec or 'records'} loader)"
     if scores.get("scores") is not None:
         source += f"; {scores['metric']} scores {scores['scores']}"

@@ -8,7 +8,7 @@ plain ones are told to ignore them, so that one run compares "with" and "without
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,8 @@ import numpy as np
 from ..predict.predictors import Predictor
 from ..predict.registry import make_predictor
 
-__all__ = ["METHODS", "Method", "MethodSettings", "default_methods"]
+__all__ = ["HOLDOUT_METHODS", "METHODS", "Method", "MethodSettings", "SCORE_METHOD",
+           "default_methods", "get_method"]
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,34 @@ METHODS: dict[str, Method] = {m.key: m for m in (
 )}
 
 
-def default_methods(have_given_features: bool, have_scores: bool = False) -> list[str]:
+#: `score:<metric>`: one proxy score alone (the models of each dataset ranked by it).
+SCORE_METHOD = "score:"
+
+#: What the held-out protocol compares by default (plus `score:<metric>` per metric).
+HOLDOUT_METHODS = ("mean", "proxy", "lr", "linear", "linear+scores", "mc", "scg4trf",
+                   "scg4trf+scores", "hla", "hla+scores")
+
+
+def get_method(key: str) -> Method:
+    """The method named `key`: one of `METHODS`, or `score:<metric>` (a proxy score alone)."""
+    if key.startswith(SCORE_METHOD) and len(key) > len(SCORE_METHOD):
+        metric = key[len(SCORE_METHOD):]
+        return Method(key, f"{metric} alone", "scores",
+                      lambda s: make_predictor("proxy", metrics=[metric]), needs_scores=True,
+                      note=f"each dataset's models ranked by their {metric} score alone")
+    if key not in METHODS:
+        raise KeyError(key)
+    return METHODS[key]
+
+
+def default_methods(have_given_features: bool, have_scores: bool = False,
+                    protocol: str = "paper", metrics: Sequence[str] = ()) -> list[str]:
     """Every method that can run: the `-given` ones only with feature files, the score
-    ones only with proxy scores."""
-    return [k for k, m in METHODS.items()
-            if (have_given_features or not m.needs_given_features)
-            and (have_scores or not m.needs_scores)]
+    ones only with proxy scores; the held-out protocol runs `HOLDOUT_METHODS` and each
+    metric alone."""
+    keys = (list(METHODS) if protocol == "paper"
+            else [*HOLDOUT_METHODS[:2], *(SCORE_METHOD + m for m in metrics),
+                  *HOLDOUT_METHODS[2:]])
+    return [k for k in keys
+            if (have_given_features or not get_method(k).needs_given_features)
+            and (have_scores or not get_method(k).needs_scores)]

@@ -23,12 +23,13 @@ from ..loaders.build import ZooData
 from ..predict.graph import TransferGraph
 from ..predict.io import from_zoo
 from .masks import authors_mask, seeded_mask
-from .methods import METHODS, MethodSettings, default_methods
+from .holdout import holdout_mask, holdout_metrics
+from .methods import METHODS, SCORE_METHOD, MethodSettings, default_methods, get_method
 from .metrics import evaluate
 from .paper import PAPER_SHAPE
 
 __all__ = ["BenchmarkResult", "MethodResult", "matrix_graph", "run_benchmark", "sample_datasets",
-           "split_masks"]
+           "split_masks", "PROTOCOLS"]
 
 MASKS = ("auto", "authors", "seeded")
 
@@ -214,18 +215,29 @@ class _PeakRSS:
                 self.peak = peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+PROTOCOLS = ("paper", "holdout")
+
+
 def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
-                  seeds: int = 10, masks: str = "auto", epochs: int = 500,
-                  avg_epochs: int | None = None, model_features: np.ndarray | None = None,
+                  protocol: str = "paper", seeds: int = 10, masks: str = "auto",
+                  epochs: int = 500, avg_epochs: int | None = None,
+                  cold: float = 0.25, hidden: float = 0.5,
+                  model_features: np.ndarray | None = None,
                   dataset_features: np.ndarray | None = None, device: str = "cpu",
                   progress: bool = False, source: str = "") -> BenchmarkResult:
-    """Every method on the same `seeds` masks of `graph`; see `evaluate` for the metrics.
+    """Every method on the same `seeds` masks of `graph`.
 
-    Iterative methods (the GATs) train `epochs` epochs and report "Avg" after `avg_epochs`
-    (default: 300 or `epochs` if fewer, as the paper does), everything else at the end.
-    Repetition r seeds its predictors with r. `model_features` / `dataset_features` (one row
-    per model / dataset in the records' order) feed the `-given` methods.
+    `protocol="paper"`: the paper's stratified masks and metrics (`evaluate`). Iterative
+    methods (the GATs) train `epochs` epochs and report "Avg" after `avg_epochs` (default:
+    300 or `epochs` if fewer, as the paper does), everything else at the end.
+    `protocol="holdout"`: `cold` of the datasets held out whole and `hidden` of the other
+    datasets' entries, scored on hidden entries only (`holdout.holdout_metrics`).
+    Repetition r seeds its masks and predictors with r. `model_features` /
+    `dataset_features` (one row per model / dataset in the records' order) feed the
+    `-given` methods.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     if epochs < 1:
@@ -244,18 +256,24 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                                  f"matrix has {n} {what}s: give one row per {what}, in the "
                                  "records' order")
     keys = (list(dict.fromkeys(methods)) if methods
-            else default_methods(given, bool(graph.scores)))
-    unknown = [k for k in keys if k not in METHODS]
+            else default_methods(given, bool(graph.scores), protocol, sorted(graph.scores)))
+    unknown = [k for k in keys if not _known_method(k)]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(METHODS)}")
-    if not given and any(METHODS[k].needs_given_features for k in keys):
+                         f"{', '.join(METHODS)}, or {SCORE_METHOD}<metric> for one proxy "
+                         "score alone")
+    if not given and any(get_method(k).needs_given_features for k in keys):
         raise ValueError("the -given methods need --model-features and --dataset-features")
-    if not graph.scores and any(METHODS[k].needs_scores for k in keys):
-        wanting = ", ".join(k for k in keys if METHODS[k].needs_scores)
+    if not graph.scores and any(get_method(k).needs_scores for k in keys):
+        wanting = ", ".join(k for k in keys if get_method(k).needs_scores)
         raise ValueError(f"{wanting} read proxy scores, and this matrix has none: add a "
                          "score matrix (--scores FILE --metric NAME) or use a graph with "
                          "SCORED edges (graphrec score)")
+    missing = [k for k in keys if k.startswith(SCORE_METHOD)
+               and k[len(SCORE_METHOD):] not in graph.scores]
+    if missing:
+        raise ValueError(f"{', '.join(missing)}: the matrix has no such score (it has "
+                         f"{', '.join(sorted(graph.scores)) or 'none'})")
     if len(graph.edges) == 0:
         raise ValueError("the matrix has no observed entries")
     needed = 2 * 8 * seeds * graph.num_models * graph.num_datasets
@@ -267,7 +285,16 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                          f"of the datasets (--max-datasets {fits}) or use fewer --seeds")
     truth = graph.matrix()
     observed = np.isfinite(truth)
-    draw, known = split_masks(observed, seeds, masks)
+    if protocol == "paper":
+        draw, known = split_masks(observed, seeds, masks)
+        colds = [np.zeros(graph.num_datasets, dtype=bool)] * seeds
+    else:
+        if masks not in ("auto", "seeded"):
+            raise ValueError("the held-out protocol draws its own seeded masks; "
+                             f"--masks {masks} applies to the paper's protocol")
+        draw = "seeded"
+        drawn = [holdout_mask(r, observed, cold, hidden) for r in range(seeds)]
+        known, colds = [k for k, _ in drawn], [c for _, c in drawn]
     splits = [graph.with_edges(k[graph.edges[:, 0], graph.edges[:, 1]]) for k in known]
     empty = [r for r, s in enumerate(splits) if len(s.edges) == 0]
     if empty:
@@ -275,31 +302,54 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                          "is too sparse for this design")
     settings = MethodSettings(epochs=epochs, device=device, model_features=model_features,
                               dataset_features=dataset_features)
+    coverage = {}
+    for metric, (pairs, _) in graph.scores.items():
+        cover = np.zeros(truth.shape, dtype=bool)
+        cover[pairs[:, 0], pairs[:, 1]] = True
+        coverage[metric] = cover
     import torch
 
-    result = BenchmarkResult(config={
-        "protocol": "paper", "source": source, "masks": draw, "seeds": seeds,
+    config: dict[str, Any] = {
+        "protocol": protocol, "source": source, "masks": draw, "seeds": seeds,
         "epochs": epochs, "avg_epochs": avg_epochs,
         "shape": [graph.num_models, graph.num_datasets],
         "complete": bool(observed.all()), "observed": int(observed.sum()), "methods": keys,
         "scores": sorted(graph.scores),
         "threads": torch.get_num_threads(), "python": platform.python_version(),
         "torch": torch.__version__, "machine": platform.machine(),
-    })
+    }
+    if protocol == "holdout":
+        config.update(cold=cold, hidden=hidden,
+                      cold_datasets=[int(c.sum()) for c in colds])
+    result = BenchmarkResult(config=config)
     for key in keys:
-        method = METHODS[key]
+        method = get_method(key)
         predictor = method.make(settings)
-        snapshots = [avg_epochs, epochs] if method.iterative else None
+        snapshots = ([avg_epochs, epochs] if method.iterative and protocol == "paper"
+                     else None)
         watch = _PeakRSS()
         with watch.watch():
             start = time.perf_counter()
             scores = predictor.fit_predict_many(splits, seeds=list(range(seeds)),
                                                 snapshots=snapshots, progress=progress)
             seconds = time.perf_counter() - start
-        reps = [evaluate(truth, known[r], scores[0, r], scores[-1, r]) for r in range(seeds)]
+        if protocol == "paper":
+            reps = [evaluate(truth, known[r], scores[0, r], scores[-1, r])
+                    for r in range(seeds)]
+        else:
+            reps = [holdout_metrics(truth, known[r], colds[r], scores[-1, r], coverage)
+                    for r in range(seeds)]
         result.methods.append(MethodResult(key, method.label, method.features, method.note,
                                            reps, round(seconds, 3),
                                            None if watch.peak is None else round(watch.peak, 1)))
         if progress:
             print(f"{key}: {seconds:.1f} s", file=sys.stderr)
     return result
+
+
+def _known_method(key: str) -> bool:
+    try:
+        get_method(key)
+    except KeyError:
+        return False
+    return True
