@@ -351,8 +351,9 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
 # -- learning: train, predict, recommend ----------------------------------------------------
 
 @main.command()
-@click.option("--model", "model", default="hla", show_default=True,
-              help="Predictor: hla (the default: best on `graphrec benchmark`), scg4trf, "
+@click.option("--model", "model", default="auto", show_default=True,
+              help="Predictor: auto (the default: hla, linear, scg4trf and each proxy score, "
+                   "chosen and blended on held-out datasets of this graph), hla, scg4trf, "
                    "g4trf (the paper's graph attention networks), or the baselines linear, "
                    "mc, mean, random and proxy (the proxy scores alone).")
 @click.option("--epochs", type=click.IntRange(min=1),
@@ -386,6 +387,7 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
     click.echo(f"trained {record['id']} on {record['trained_on_edges']} observed edges in "
                f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
                + (f"; reads scores: {', '.join(read)}" if read else "")
+               + "".join(f"\n  {line}" for line in workflow.describe_selection(record))
                + f"\ncheckpoint: {record['checkpoint']}\nnext: graphrec predict")
 
 
@@ -478,6 +480,8 @@ def status(obj: Context, as_json: bool) -> None:
     click.echo(f"predictor: {record['id']} ({record['model']}, trained {record['created_at']} "
                f"on {record['trained_on_edges']} edges)\nobserved:  {data['observed']}\n"
                f"predicted: {data['predicted']}")
+    for line in workflow.describe_selection(record):
+        click.echo(f"  {line}")
     if data["stale"]:
         changed = max(c for c in (data["last_observed_change"], data["last_score_change"])
                       if c and c > record["created_at"])
@@ -490,8 +494,21 @@ def status(obj: Context, as_json: bool) -> None:
 # -- synth and info -------------------------------------------------------------------------
 
 @main.command()
-@click.option("--protocol", type=click.Choice(["paper"]), default="paper", show_default=True,
-              help="Evaluation protocol: the paper's stratified masks and metrics.")
+@click.option("--protocol", type=click.Choice(["paper", "holdout"]), default="paper",
+              show_default=True,
+              help="paper: the paper's stratified masks and metrics; holdout: datasets held "
+                   "out whole (cold) and in part, scored on hidden entries (weighted tau, "
+                   "top-1 regret, recall@3).")
+@click.option("--suite", type=click.Path(path_type=Path), metavar="DIR",
+              help="Run every zoo under DIR (held-out protocol; the paper's too for "
+                   "DomainNet) and summarise the default against the best per zoo.")
+@click.option("--cold", type=click.FloatRange(min=0, max=1, max_open=True), default=0.25,
+              show_default=True, help="holdout: share of datasets held out whole.")
+@click.option("--hidden", type=click.FloatRange(min=0, max=1), default=0.5,
+              show_default=True, help="holdout: share of the other datasets' entries hidden.")
+@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="holdout: seed of the first repetition (tune on other seeds than you "
+                   "report).")
 @click.option("--data", type=click.Path(path_type=Path), metavar="DIR",
               help="Input files (a folder, or a records CSV); without it, the graph in the "
                    "database (--db).")
@@ -499,17 +516,20 @@ def status(obj: Context, as_json: bool) -> None:
               "omitted).")
 @click.option("--spec", type=click.Path(path_type=Path), metavar="FILE",
               help="Your own loader spec for --data.")
-@click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Repetitions (masks 0..N-1).")
+@click.option("--seeds", type=click.IntRange(min=1),
+              help="Repetitions (default: 10; 3 for --protocol holdout; 10 per zoo for "
+                   "--suite).")
 @click.option("--methods", metavar="A,B,...",
               help="Methods to compare (default: all that can run): random, mean, mc, lr, "
-                   "linear, g4trf, scg4trf, g4trf-given, scg4trf-given, hla; with proxy "
-                   "scores also proxy, lr+scores, linear+scores, scg4trf+scores, hla+scores.")
+                   "linear, g4trf, scg4trf, g4trf-given, scg4trf-given, hla, auto; with proxy "
+                   "scores also proxy, lr+scores, linear+scores, scg4trf+scores, hla+scores "
+                   "and score:<metric> (one score alone).")
 @click.option("--masks", type=click.Choice(["auto", "authors", "seeded"]), default="auto",
               show_default=True, help="authors: the authors' exact draw (complete matrix, "
               "<= 10 seeds); seeded: the same design for any matrix; auto picks.")
-@click.option("--epochs", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Training epochs of the GAT methods (the paper's buckets use 500).")
+@click.option("--epochs", type=click.IntRange(min=1),
+              help="Training epochs of the GAT methods (default 500, the paper's buckets; "
+                   "300 for holdout and --suite, as train).")
 @click.option("--avg-epochs", type=click.IntRange(min=1),
               help="Epoch at which the GATs' Avg is read (default 300, or --epochs if fewer).")
 @click.option("--model-features", type=click.Path(path_type=Path), metavar="FILE",
@@ -526,8 +546,10 @@ def status(obj: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_ctx
 @handle_errors
-def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None,
-              spec: Path | None, seeds: int, methods: str | None, masks: str, epochs: int,
+def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float, hidden: float,
+              first_seed: int, data: Path | None, loader: str | None,
+              spec: Path | None, seeds: int | None, methods: str | None, masks: str,
+              epochs: int | None,
               avg_epochs: int | None, model_features: Path | None,
               dataset_features: Path | None, max_datasets: int | None,
               score_file: Path | None, metric: str | None, score_rows: str, device: str,
@@ -542,17 +564,37 @@ def benchmark(obj: Context, protocol: str, data: Path | None, loader: str | None
         --methods hla,hla+scores                              # with and without scores
     """
     from .api import benchmark as run
-    from .benchmark.report import write
+    from .benchmark.report import check_out, write
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     if methods is not None and not chosen:
         raise UsageError("--methods is empty; name at least one method")
-    result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
-                 dataset_features=dataset_features, max_datasets=max_datasets,
-                 scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,
-                 seeds=seeds, masks=masks, epochs=epochs, avg_epochs=avg_epochs, device=device,
-                 progress=not as_json and sys.stderr.isatty())
-    files = write(result, out) if out else {}
+    if out is not None:
+        check_out(out)  # before the run, not after it
+    progress = not as_json and sys.stderr.isatty()
+    if suite is not None:
+        if data is not None or loader or spec or score_file:
+            raise UsageError("--suite finds its zoos itself: drop --data/--loader/--spec/"
+                             "--scores")
+        from .benchmark.suite import run_suite
+
+        try:
+            result = run_suite(suite, seeds=seeds or 10, methods=chosen, epochs=epochs or 300,
+                               first_seed=first_seed, max_datasets=max_datasets,
+                               progress=progress)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        holdout = protocol == "holdout"
+        extra = {"cold": cold, "hidden": hidden, "first_seed": first_seed} if holdout else {}
+        result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
+                     dataset_features=dataset_features, max_datasets=max_datasets,
+                     scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,
+                     protocol=protocol, seeds=seeds or (3 if holdout else 10), masks=masks,
+                     epochs=epochs or (300 if holdout else 500), avg_epochs=avg_epochs,
+                     device=device, progress=progress, **extra)
+    files = result.write(out) if suite is not None and out else (
+        write(result, out) if out else {})
     if as_json:
         _emit_json({**result.as_dict(), "files": {k: str(v) for k, v in files.items()}})
         return

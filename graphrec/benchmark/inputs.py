@@ -13,7 +13,7 @@ from ..loaders.zoo import ZOO_LOADER, is_zoo_folder
 from ..predict.graph import TransferGraph
 from .runner import matrix_graph
 
-__all__ = ["detect_loader", "feature_files", "load_features", "load_matrix"]
+__all__ = ["detect_loader", "feature_files", "given_features", "load_features", "load_matrix"]
 
 #: How the authors name their node feature files (`DomainNet_source_embedding.npy`, ...).
 FEATURE_PATTERNS = {"model": "*_source_embedding.npy", "dataset": "*_target_embedding.npy"}
@@ -93,3 +93,13 @@ def load_features(path: Path, side: str, rows: int) -> np.ndarray:
         raise UsageError(f"--{side}-features {path}: row {r}, column {c} is NaN or "
                          "infinite; fill or drop it")
     return arr.astype(np.float64)
+
+
+def given_features(folder: Path, graph: TransferGraph) -> dict[str, np.ndarray]:
+    """The authors' style feature arrays found in `folder` for the `-given` methods, as
+    `run_benchmark` keyword arguments; empty when the folder has none."""
+    found = feature_files(Path(folder))
+    if not found:
+        return {}
+    return {"model_features": load_features(found[0], "model", graph.num_models),
+            "dataset_features": load_features(found[1], "dataset", graph.num_datasets)}

@@ -95,6 +95,10 @@ METHODS: dict[str, Method] = {m.key: m for m in (
            note="graphrec's default predictor: logit-scale model and dataset effects, "
                 "per-model metadata interactions, noise-weighted columns, and residuals "
                 "smoothed over datasets linked by domain and shared labels"),
+    Method("auto", "graphrec auto", "chosen", lambda s: make_predictor("auto"),
+           note="hla, linear, scg4trf and each proxy score, chosen and blended per graph by "
+                "inner held-out repetitions (cold and partial apart) on weighted tau and "
+                "top-1 regret"),
     Method("hla+scores", "graphrec HLA" + _WITH_SCORES, "d,ids,graph,scores",
            _plain("hla", True), needs_scores=True,
            note="hla with one weight per proxy score (standardised within each dataset)"),
@@ -106,7 +110,7 @@ SCORE_METHOD = "score:"
 
 #: What the held-out protocol compares by default (plus `score:<metric>` per metric).
 HOLDOUT_METHODS = ("mean", "proxy", "lr", "linear", "linear+scores", "mc", "scg4trf",
-                   "scg4trf+scores", "hla", "hla+scores")
+                   "scg4trf+scores", "hla", "hla+scores", "auto")
 
 
 def get_method(key: str) -> Method:

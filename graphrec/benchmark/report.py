@@ -14,7 +14,7 @@ from .paper import AUTHORS_MEASURED, PAPER_TABLE
 if TYPE_CHECKING:
     from .runner import BenchmarkResult
 
-__all__ = ["COLUMNS", "markdown", "plot", "write"]
+__all__ = ["COLUMNS", "check_out", "markdown", "plot", "write"]
 
 #: Table columns: metric key -> header. Paper metrics first, then the strict ones.
 COLUMNS: dict[str, str] = {
@@ -69,30 +69,49 @@ def markdown(result: BenchmarkResult) -> str:
     return "\n".join([*lines, "", caption, *(["", *notes] if notes else [])])
 
 
-def write(result: BenchmarkResult, out: Path) -> dict[str, Path]:
+def check_out(out: Path) -> None:
+    """Refuse an `--out` that cannot be a folder before any work is done."""
+    from ..errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: this is a file; name a folder (it is created if "
+                         "needed)")
+
+
+def write(result: BenchmarkResult, out: Path, title: str = "") -> dict[str, Path]:
     """`results.json` (everything), `results.csv` (one row per method), `repetitions.csv`
-    (one row per method and repetition), `table.md` and `buckets.png` in `out`."""
+    (one row per method and repetition), `table.md` and a plot (`buckets.png` for the
+    paper's protocol, `holdout.png` for the held-out one) in `out`."""
+    check_out(out)
     out.mkdir(parents=True, exist_ok=True)
+    holdout = result.config.get("protocol") == "holdout"
     files = {"json": out / "results.json", "csv": out / "results.csv",
              "repetitions": out / "repetitions.csv", "markdown": out / "table.md",
-             "plot": out / "buckets.png"}
+             "plot": out / ("holdout.png" if holdout else "buckets.png")}
     files["json"].write_text(json.dumps(result.as_dict(), indent=2, default=_json_default))
+    columns = (list(dict.fromkeys(k for m in result.methods for r in m.repetitions for k in r))
+               if holdout else list(COLUMNS))
     with files["csv"].open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["method", "label", "features", "seconds", "peak_rss_mib",
-                         *(f"{k}_{s}" for k in COLUMNS for s in ("mean", "std"))])
+                         *(f"{k}_{s}" for k in columns for s in ("mean", "std"))])
         for m in result.methods:
             summary = m.summary()
             writer.writerow([m.key, m.label, m.features, m.seconds, m.peak_rss_mib,
-                             *(v for k in COLUMNS for v in summary.get(k, (math.nan,) * 2))])
+                             *(v for k in columns for v in summary.get(k, (math.nan,) * 2))])
     with files["repetitions"].open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["method", "repetition", *COLUMNS])
+        writer.writerow(["method", "repetition", *columns])
         for m in result.methods:
             for r, rep in enumerate(m.repetitions):
-                writer.writerow([m.key, r, *(rep.get(k, math.nan) for k in COLUMNS)])
-    files["markdown"].write_text(markdown(result) + "\n")
-    plot(result, files["plot"])
+                writer.writerow([m.key, r, *(rep.get(k, math.nan) for k in columns)])
+    files["markdown"].write_text(result.markdown() + "\n")
+    if holdout:
+        from .holdout_report import holdout_plot
+
+        holdout_plot(result, files["plot"], title)
+    else:
+        plot(result, files["plot"])
     return files
 
 

@@ -168,6 +168,10 @@ class BenchmarkResult:
                              "repetitions": m.repetitions} for m in self.methods]}
 
     def markdown(self) -> str:
+        if self.config.get("protocol") == "holdout":
+            from .holdout_report import holdout_markdown
+
+            return holdout_markdown(self)
         from .report import markdown
 
         return markdown(self)
@@ -221,7 +225,7 @@ PROTOCOLS = ("paper", "holdout")
 def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                   protocol: str = "paper", seeds: int = 10, masks: str = "auto",
                   epochs: int = 500, avg_epochs: int | None = None,
-                  cold: float = 0.25, hidden: float = 0.5,
+                  cold: float = 0.25, hidden: float = 0.5, first_seed: int = 0,
                   model_features: np.ndarray | None = None,
                   dataset_features: np.ndarray | None = None, device: str = "cpu",
                   progress: bool = False, source: str = "") -> BenchmarkResult:
@@ -286,6 +290,8 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
     truth = graph.matrix()
     observed = np.isfinite(truth)
     if protocol == "paper":
+        if first_seed:
+            raise ValueError("the paper's protocol numbers its repetitions from 0")
         draw, known = split_masks(observed, seeds, masks)
         colds = [np.zeros(graph.num_datasets, dtype=bool)] * seeds
     else:
@@ -293,7 +299,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
             raise ValueError("the held-out protocol draws its own seeded masks; "
                              f"--masks {masks} applies to the paper's protocol")
         draw = "seeded"
-        drawn = [holdout_mask(r, observed, cold, hidden) for r in range(seeds)]
+        drawn = [holdout_mask(first_seed + r, observed, cold, hidden) for r in range(seeds)]
         known, colds = [k for k, _ in drawn], [c for _, c in drawn]
     splits = [graph.with_edges(k[graph.edges[:, 0], graph.edges[:, 1]]) for k in known]
     empty = [r for r, s in enumerate(splits) if len(s.edges) == 0]
@@ -319,7 +325,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         "torch": torch.__version__, "machine": platform.machine(),
     }
     if protocol == "holdout":
-        config.update(cold=cold, hidden=hidden,
+        config.update(cold=cold, hidden=hidden, first_seed=first_seed,
                       cold_datasets=[int(c.sum()) for c in colds])
     result = BenchmarkResult(config=config)
     for key in keys:
@@ -330,7 +336,8 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         watch = _PeakRSS()
         with watch.watch():
             start = time.perf_counter()
-            scores = predictor.fit_predict_many(splits, seeds=list(range(seeds)),
+            scores = predictor.fit_predict_many(splits, seeds=[first_seed + r
+                                                               for r in range(seeds)],
                                                 snapshots=snapshots, progress=progress)
             seconds = time.perf_counter() - start
         if protocol == "paper":

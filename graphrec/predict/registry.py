@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from .auto import AutoPredictor
 from .baselines import MatrixCompletionPredictor, ProxyScorePredictor, RandomPredictor
 from .hierarchical import HierarchicalPredictor
 from .predictors import G4TrfPredictor, GATPredictor, LinearPredictor, MeanPredictor, Predictor
 
 __all__ = ["DEFAULT_PREDICTOR", "PREDICTORS", "make_predictor"]
 
-#: What `graphrec train` fits unless told otherwise: the best on the paper's benchmark.
-DEFAULT_PREDICTOR = "hla"
+#: What `graphrec train` fits unless told otherwise: candidates chosen on the graph itself.
+DEFAULT_PREDICTOR = "auto"
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    p.name: p for p in (HierarchicalPredictor, GATPredictor, G4TrfPredictor, MeanPredictor,
+    p.name: p for p in (AutoPredictor, HierarchicalPredictor, GATPredictor, G4TrfPredictor, MeanPredictor,
                         LinearPredictor, MatrixCompletionPredictor, RandomPredictor,
                         ProxyScorePredictor)
 }

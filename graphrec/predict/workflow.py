@@ -118,8 +118,35 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     }
     if loss is not None:
         props["train_loss"] = float(loss)
+    selection = getattr(predictor, "selection_", None)
+    if selection:  # what `auto` chose, and its held-out figures: a JSON text on the node
+        props["selection"] = json.dumps(selection, sort_keys=True)
     store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
     return props
+
+
+def describe_selection(record: dict[str, Any]) -> list[str]:
+    """For people: what an `auto` predictor chose per regime, and how well that ranked on
+    held-out datasets of this graph (empty for other predictors)."""
+    raw = record.get("selection")
+    if not raw:
+        return []
+    selection = json.loads(raw) if isinstance(raw, str) else raw
+    lines = []
+    for regime, what in (("cold", "datasets with no history"),
+                         ("partial", "datasets with some history")):
+        part = selection.get(regime) or {}
+        weights = part.get("weights") or {}
+        blend = " + ".join(f"{w:g} x {n}" if w != 1 else n for n, w in weights.items())
+        figures = ""
+        if part.get("datasets"):
+            figures = (f": held-out weighted tau {part['wtau']:.3f}, top-1 regret "
+                       f"{part['regret']:.2f} points over {part['datasets']} held-out "
+                       "dataset cases")
+        lines.append(f"{what}: {blend or 'n/a'}{figures}")
+    if selection.get("skipped"):
+        lines.append(f"skipped as too slow for this graph: {', '.join(selection['skipped'])}")
+    return lines
 
 
 def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any]:
