@@ -23,12 +23,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.stats import weightedtau
 
+from ..ranking import dataset_metrics, recall_at, top1_tied, weighted_tau
 from .metrics import column_spearman
 
-__all__ = ["HOLDOUT_METRICS", "REGIMES", "holdout_mask", "holdout_metrics", "dataset_metrics",
-           "top1_tied", "recall_at", "weighted_tau"]
+__all__ = [
+    "HOLDOUT_METRICS",
+    "REGIMES",
+    "dataset_metrics",
+    "holdout_mask",
+    "holdout_metrics",
+    "recall_at",
+    "top1_tied",
+    "weighted_tau",
+]
 
 #: What each regime is scored on, key -> header.
 HOLDOUT_METRICS: dict[str, str] = {
@@ -57,7 +65,7 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
     rng = np.random.default_rng(seed)
     count = observed.sum(axis=0)
     eligible = np.flatnonzero(count >= 2)
-    n_cold = int(round(float(cold) * len(eligible)))
+    n_cold = round(float(cold) * len(eligible))
     if cold > 0 and len(eligible):
         n_cold = max(1, n_cold)
     cold_datasets = np.zeros(observed.shape[1], dtype=bool)
@@ -68,43 +76,6 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
     rank = np.argsort(np.argsort(keys, axis=0, kind="stable"), axis=0, kind="stable")
     known = observed & (rank >= n_hidden[None, :]) & ~cold_datasets[None, :]
     return known, cold_datasets
-
-
-def weighted_tau(truth: np.ndarray, scores: np.ndarray) -> float:
-    """scipy's weighted Kendall tau (hyperbolic weights, both rankings averaged): agreement
-    at the top counts most, as in the LogME, SFDA and Model Spider papers. NaN for fewer
-    than 2 entries or a constant side."""
-    truth, scores = np.asarray(truth, np.float64), np.asarray(scores, np.float64)
-    if len(truth) < 2 or np.ptp(truth) == 0 or np.ptp(scores) == 0:
-        return float("nan")
-    return float(weightedtau(truth, scores).statistic)
-
-
-def top1_tied(truth: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """(hit, regret) of the entry scored highest; a tie at the top counts as the mean over
-    the tied entries (what picking one of them at random would give on average)."""
-    truth, scores = np.asarray(truth, np.float64), np.asarray(scores, np.float64)
-    top = scores >= scores.max()
-    best = truth.max()
-    return float((truth[top] >= best).mean()), float(best - truth[top].mean())
-
-
-def recall_at(truth: np.ndarray, scores: np.ndarray, k: int = 3) -> float:
-    """The chance that a truly best entry is among the `k` scored highest, ties in the
-    scores broken at random: for the best entry's score s, with g entries scored above s
-    and t scored exactly s (itself included), clip((k - g) / t, 0, 1). With several truly
-    best entries, the one scored highest counts."""
-    truth, scores = np.asarray(truth, np.float64), np.asarray(scores, np.float64)
-    s = scores[truth >= truth.max()].max()
-    above, tied = int((scores > s).sum()), int((scores == s).sum())
-    return float(np.clip((k - above) / tied, 0.0, 1.0))
-
-
-def dataset_metrics(truth: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    """Every metric of `HOLDOUT_METRICS` for one dataset's hidden entries (regret x100)."""
-    hit, regret = top1_tied(truth, scores)
-    return {"wtau": weighted_tau(truth, scores), "hit": hit, "regret": 100.0 * regret,
-            "recall3": recall_at(truth, scores, 3)}
 
 
 def _mean(values: list[float]) -> float:

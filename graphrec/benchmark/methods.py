@@ -17,8 +17,15 @@ import numpy as np
 from ..predict.predictors import Predictor
 from ..predict.registry import make_predictor
 
-__all__ = ["HOLDOUT_METHODS", "METHODS", "Method", "MethodSettings", "SCORE_METHOD",
-           "default_methods", "get_method"]
+__all__ = [
+    "HOLDOUT_METHODS",
+    "METHODS",
+    "SCORE_METHOD",
+    "Method",
+    "MethodSettings",
+    "default_methods",
+    "get_method",
+]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _cell(mean: float, std: float | None, digits: int = 3) -> str:
 
 def markdown(result: BenchmarkResult) -> str:
     """The table: one row per method, mean ± std over repetitions; on the paper's matrix,
-    the paper's Table 2 row (and the authors' script as measured here) under ours."""
+    the paper's Table 2 row (and the authors' script's published figures) under ours."""
     cfg = result.config
     head = ["method", "features", *COLUMNS.values(), "time (s)", "peak RSS (MiB)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -20,53 +20,29 @@ from typing import Any
 import numpy as np
 
 from ..loaders.build import ZooData
-from ..predict.graph import TransferGraph
+from ..predict.graph import TransferGraph, renumber, renumber_scores, sample_datasets
 from ..predict.io import from_zoo
-from .masks import authors_mask, seeded_mask
 from .holdout import holdout_mask, holdout_metrics
+from .masks import authors_mask, seeded_mask
 from .methods import METHODS, SCORE_METHOD, MethodSettings, default_methods, get_method
 from .metrics import evaluate
 from .paper import PAPER_SHAPE
 
-__all__ = ["BenchmarkResult", "MethodResult", "matrix_graph", "run_benchmark", "sample_datasets",
-           "split_masks", "PROTOCOLS"]
+__all__ = [
+    "PROTOCOLS",
+    "BenchmarkResult",
+    "MethodResult",
+    "matrix_graph",
+    "run_benchmark",
+    "sample_datasets",
+    "split_masks",
+]
 
 MASKS = ("auto", "authors", "seeded")
 
 #: The runner keeps every method's scores for every pair of every repetition (dense, float64,
 #: two snapshots): beyond this it asks for fewer datasets instead of running out of memory.
 MAX_SCORE_BYTES = 2 << 30
-
-
-def _renumber(pairs: np.ndarray, new_model: np.ndarray, new_dataset: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(which pairs stay, those pairs in the new numbering); -1 in a map drops the node."""
-    m, d = new_model[pairs[:, 0]], new_dataset[pairs[:, 1]]
-    keep = (m >= 0) & (d >= 0)
-    return keep, np.stack([m[keep], d[keep]], axis=1)
-
-
-def _renumber_scores(graph: TransferGraph, new_model: np.ndarray, new_dataset: np.ndarray
-                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {}
-    for metric, (pairs, values) in graph.scores.items():
-        keep, renumbered = _renumber(pairs, new_model, new_dataset)
-        out[metric] = (renumbered, values[keep])
-    return out
-
-
-def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGraph:
-    """The graph restricted to `n` datasets drawn at random (seeded), in their order."""
-    if n >= graph.num_datasets:
-        return graph
-    keep = np.sort(np.random.default_rng(seed).choice(graph.num_datasets, n, replace=False))
-    new_index = np.full(graph.num_datasets, -1, dtype=np.int64)
-    new_index[keep] = np.arange(n)
-    same_models = np.arange(graph.num_models)
-    mask, edges = _renumber(graph.edges, same_models, new_index)
-    return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
-                         [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask],
-                         _renumber_scores(graph, same_models, new_index))
 
 
 def matrix_graph(zoo: ZooData) -> TransferGraph:
@@ -86,11 +62,11 @@ def matrix_graph(zoo: ZooData) -> TransferGraph:
     new_m[mi] = np.arange(len(mi))
     new_d = np.empty(len(di), dtype=np.int64)
     new_d[di] = np.arange(len(di))
-    _, edges = _renumber(graph.edges, new_m, new_d)
+    _, edges = renumber(graph.edges, new_m, new_d)
     order = np.lexsort((edges[:, 1], edges[:, 0]))
     return TransferGraph(models, datasets, [graph.model_props[k] for k in mi],
                          [graph.dataset_props[k] for k in di], edges[order],
-                         graph.accuracy[order], _renumber_scores(graph, new_m, new_d))
+                         graph.accuracy[order], renumber_scores(graph, new_m, new_d))
 
 
 def split_masks(observed: np.ndarray, seeds: int, masks: str = "auto"

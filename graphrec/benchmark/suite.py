@@ -169,7 +169,7 @@ def run_suite(root: Path, *, seeds: int = 10, methods: list[str] | None = None,
             print(f"{name}: held-out datasets", file=sys.stderr)
         graph, source = load_matrix(folder, loader)
         if max_datasets is not None and graph.num_datasets > max_datasets:
-            from .runner import sample_datasets
+            from ..predict.graph import sample_datasets
 
             graph = sample_datasets(graph, max_datasets)
         keys = None if methods is None else [k for k in methods if _runs_on(k, graph)]

@@ -7,10 +7,10 @@ decides per graph, the way the tool is used:
 
 1. Inner repetitions of the held-out protocol on the observed edges it is given
    (`inner_splits`: the datasets cut into four folds, each held out whole once, while half
-   of the other datasets' entries are hidden). Each learnt candidate (`hla`, `linear`, `scg4trf`, ...) is fitted on
-   each inner split and scores the hidden entries. A proxy score learns nothing from
-   accuracies, so its reliability is read on every dataset that has both scores and
-   records.
+   of the other datasets' entries are hidden). Each learnt candidate (`hla`, `linear`,
+   `scg4trf`, ...) is fitted on each inner split and scores the hidden entries. A proxy
+   score learns nothing from accuracies: it is read as it is, on the same entries, so its
+   reliability is measured where datasets have both scores and records.
 2. Every candidate's scores become within-dataset z-scores (of the logit), since only the
    order of a dataset's models matters to a user. Blends are weighted sums of two of them
    (weights in quarters) or one alone.
@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from ..ranking import dataset_metrics
 from .baselines import MatrixCompletionPredictor
-from .graph import TransferGraph
+from .graph import TransferGraph, sample_datasets
 from .hierarchical import HierarchicalPredictor
 from .pair_scores import PairScores, check_use_scores, select_metrics
 from .predictors import (
@@ -60,6 +61,11 @@ CANDIDATES: dict[str, type[Predictor]] = {
 SCORE_PREFIX = "score:"
 _CLIP = 1e-4
 _ITERATIVE = ("scg4trf", "g4trf")
+_WITH_SCORES = "+scores"
+
+
+def _base(name: str) -> str:
+    return name[:-len(_WITH_SCORES)] if name.endswith(_WITH_SCORES) else name
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -83,7 +89,7 @@ def inner_splits(observed: np.ndarray, repeats: int, cold: float, hidden: float,
     rng = np.random.default_rng([seed, 7919])
     count = observed.sum(axis=0)
     eligible = np.flatnonzero(count >= 2)
-    k = max(2, int(round(1 / cold)))
+    k = max(2, round(1 / cold))
     n_hidden = np.minimum(np.maximum(count - 1, 0), np.round(hidden * count)).astype(np.int64)
     knowns, colds = [], []
     for _ in range(repeats):
@@ -161,11 +167,14 @@ class AutoPredictor(Predictor):
         if not cands or not all(isinstance(c, str) for c in cands):
             raise ValueError(f"candidates must be a non-empty list of predictor names, got "
                              f"{self.candidates!r}")
-        bad = [c for c in cands if c not in CANDIDATES]
+        bad = [c for c in cands if _base(c) not in CANDIDATES
+               or (c.endswith(_WITH_SCORES) and "use_scores" not in inspect.signature(
+                   CANDIDATES[_base(c)]).parameters)]
         if bad:
             allowed = ", ".join(CANDIDATES)
             raise ValueError(f"unknown candidate(s) {', '.join(bad)}; choose from {allowed} "
-                             "(proxy scores join through use_scores)")
+                             f"(with {_WITH_SCORES} for one that reads the proxy scores "
+                             "itself; scores alone join through use_scores)")
         check_use_scores(self.use_scores)
         _check_integer("folds", self.folds, 1)
         _check_integer("steps", self.steps, 1)
@@ -181,18 +190,18 @@ class AutoPredictor(Predictor):
         _check_number("margin", self.margin, 0)
 
     def _make(self, name: str, seed: int) -> Predictor:
-        """A candidate that reads no scores itself: `auto` blends them in."""
-        cls = CANDIDATES[name]
+        """A candidate by name; `<name>+scores` reads the proxy scores itself, the plain
+        ones do not (`auto` blends the scores in)."""
+        cls = CANDIDATES[_base(name)]
         params = inspect.signature(cls).parameters
-        options = {k: v for k, v in (("use_scores", False), ("seed", seed),
+        reads = self._pairs.metrics if name.endswith(_WITH_SCORES) else False
+        options = {k: v for k, v in (("use_scores", reads), ("seed", seed),
                                      ("epochs", int(self.epochs))) if k in params}
         return cls(**options)
 
     # -- fitting ----------------------------------------------------------------------------
 
     def _fit(self, graph: TransferGraph) -> None:
-        from ..benchmark.holdout import dataset_metrics
-
         metrics = select_metrics(graph, self.use_scores)
         self._pairs = PairScores(metrics)
         learnt = list(dict.fromkeys(self.candidates))
@@ -203,7 +212,10 @@ class AutoPredictor(Predictor):
         knowns, colds = inner_splits(observed, int(self.folds), float(self.cold),
                                      float(self.hidden), int(self.seed))
         splits = [sample.with_edges(k[sample.edges[:, 0], sample.edges[:, 1]]) for k in knowns]
-        skipped = [n for n in learnt if n in _ITERATIVE and len(graph.edges) > self.max_gat_edges]
+        skipped = [n for n in learnt if _base(n) in _ITERATIVE
+                   and len(graph.edges) > self.max_gat_edges]
+        if not metrics:  # nothing for a +scores candidate to read: it is its plain twin
+            skipped += [n for n in learnt if n.endswith(_WITH_SCORES) and n not in skipped]
         learnt = [n for n in learnt if n not in skipped] or ["hla"]
         names = [*learnt, *(SCORE_PREFIX + m for m in metrics)]
         columns: dict[str, list[np.ndarray]] = {}
@@ -222,7 +234,6 @@ class AutoPredictor(Predictor):
             for j in np.flatnonzero(hidden.sum(axis=0) >= 2):
                 rows = np.flatnonzero(hidden[:, j])
                 cases["cold" if cold[j] else "partial"].append((r, int(j), rows))
-        # A proxy score's reliability needs no split: it learnt nothing from accuracies.
         blends = _blends(names, int(self.steps))
         selection: dict[str, Any] = {"candidates": names, "splits": len(splits),
                                      "skipped": skipped,
@@ -261,10 +272,6 @@ class AutoPredictor(Predictor):
     def _selection_graph(self, graph: TransferGraph) -> TransferGraph:
         """The graph the choice is made on: all of it, or a seeded sample of
         `max_datasets` datasets (the choice needs their rankings, not every one)."""
-        if graph.num_datasets <= int(self.max_datasets):
-            return graph
-        from ..benchmark.runner import sample_datasets
-
         return sample_datasets(graph, int(self.max_datasets), int(self.seed))
 
     def _score_columns(self, graph: TransferGraph) -> np.ndarray:
@@ -340,7 +347,7 @@ class AutoPredictor(Predictor):
         self._fit_datasets = {str(k): bool(v) for k, v in state["fit_datasets"].items()}
         self._models = {}
         for name, saved in state["models"].items():
-            model = CANDIDATES[name](**{k: _as_array(v) for k, v in saved["config"].items()})
+            model = CANDIDATES[_base(name)](**{k: _as_array(v) for k, v in saved["config"].items()})
             model.set_state(saved["state"])
             model._fitted = True
             self._models[name] = model

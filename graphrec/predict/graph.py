@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["PairLookup", "TransferGraph", "renumber", "renumber_scores", "sample_datasets"]
+
 
 class PairLookup:
     """Position of (model, dataset) pairs in a list of pairs, -1 where absent: sorted keys
@@ -126,3 +128,35 @@ class TransferGraph:
         out = np.full(len(pairs), np.nan)
         out[at >= 0] = values[at[at >= 0]]
         return out
+
+
+def renumber(pairs: np.ndarray, new_model: np.ndarray, new_dataset: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(which pairs stay, those pairs in the new numbering); -1 in a map drops the node."""
+    m, d = new_model[pairs[:, 0]], new_dataset[pairs[:, 1]]
+    keep = (m >= 0) & (d >= 0)
+    return keep, np.stack([m[keep], d[keep]], axis=1)
+
+
+def renumber_scores(graph: TransferGraph, new_model: np.ndarray, new_dataset: np.ndarray
+                     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for metric, (pairs, values) in graph.scores.items():
+        keep, renumbered = renumber(pairs, new_model, new_dataset)
+        out[metric] = (renumbered, values[keep])
+    return out
+
+
+def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGraph:
+    """The graph restricted to `n` datasets drawn at random (seeded), in their order (the
+    graph itself when it has no more than `n`)."""
+    if n >= graph.num_datasets:
+        return graph
+    keep = np.sort(np.random.default_rng(seed).choice(graph.num_datasets, n, replace=False))
+    new_index = np.full(graph.num_datasets, -1, dtype=np.int64)
+    new_index[keep] = np.arange(n)
+    same_models = np.arange(graph.num_models)
+    mask, edges = renumber(graph.edges, same_models, new_index)
+    return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
+                         [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask],
+                         renumber_scores(graph, same_models, new_index))

@@ -16,9 +16,9 @@ __all__ = ["DEFAULT_PREDICTOR", "PREDICTORS", "make_predictor"]
 DEFAULT_PREDICTOR = "auto"
 
 PREDICTORS: dict[str, type[Predictor]] = {
-    p.name: p for p in (AutoPredictor, HierarchicalPredictor, GATPredictor, G4TrfPredictor, MeanPredictor,
-                        LinearPredictor, MatrixCompletionPredictor, RandomPredictor,
-                        ProxyScorePredictor)
+    p.name: p for p in (AutoPredictor, HierarchicalPredictor, GATPredictor, G4TrfPredictor,
+                        MeanPredictor, LinearPredictor, MatrixCompletionPredictor,
+                        RandomPredictor, ProxyScorePredictor)
 }
 
 
