@@ -21,12 +21,16 @@ from pathlib import Path
 
 from common import REPO
 
+#: What was tried (relative to today's defaults: halves, regret weight 0.1, 2 repeats).
 VARIANTS = {
     "defaults": {},
-    "wtau-only": {"regret_weight": 0.0},
-    "margin-0.02": {"margin": 0.02},
-    "quarters": {"steps": 4},
-    "folds-4": {"folds": 4},
+    "first try": {"steps": 4, "regret_weight": 0.04},
+    "wtau only": {"regret_weight": 0.0},
+    "regret 0.04": {"regret_weight": 0.04},
+    "regret 0.2": {"regret_weight": 0.2},
+    "margin 0.02": {"margin": 0.02},
+    "4 repeats": {"folds": 4},
+    "+linear+scores": {"candidates": ["hla", "linear", "scg4trf", "linear+scores"]},
 }
 
 

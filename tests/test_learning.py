@@ -88,7 +88,7 @@ def test_unknown_dataset_suggests_names(zoo_db) -> None:
 
 
 @pytest.mark.parametrize("args, expected", [(["--model", "scg4trf", "--epochs", "5"], "scg4trf"),
-                                            ([], "hla")])
+                                            ([], "auto")])
 def test_cli_train_then_recommend(zoo_db, args: list[str], expected: str) -> None:
     db, _ = zoo_db
     trained = _cli(db, "train", *args, "--json")

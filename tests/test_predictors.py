@@ -31,7 +31,7 @@ from graphrec.predict.predictors import (
 from graphrec.predict.registry import PREDICTORS, make_predictor
 
 FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}, "mc": {},
-        "random": {}, "hla": {}, "proxy": {}}
+        "random": {}, "hla": {}, "proxy": {}, "auto": {"candidates": ("hla", "linear")}}
 
 
 def toy_graph(seed: int = 0, scores: bool = False) -> TransferGraph:
@@ -200,13 +200,13 @@ def test_decoder_scores_many_pairs_at_once() -> None:
 
 
 def test_registry_and_make_predictor() -> None:
-    assert set(PREDICTORS) == {"hla", "scg4trf", "g4trf", "mean", "linear", "mc", "random",
-                               "proxy"}
+    assert set(PREDICTORS) == {"auto", "hla", "scg4trf", "g4trf", "mean", "linear", "mc",
+                               "random", "proxy"}
     assert isinstance(make_predictor("scg4trf"), GATPredictor)
     g4 = make_predictor("g4trf", epochs=7)
     assert isinstance(g4, G4TrfPredictor) and not g4.skip and g4.get_config()["epochs"] == 7
     assert GATPredictor.skip
-    with pytest.raises(ValueError, match="scg4trf, g4trf, mean, linear"):
+    with pytest.raises(ValueError, match="hla, scg4trf, g4trf, mean, linear"):
         make_predictor("nope")
 
 

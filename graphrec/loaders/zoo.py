@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import UsageError
 from .spec import LoaderSpec, TableSpec, load_builtin
 
-__all__ = ["ZOO_LOADER", "SCORE_PREFIX", "is_zoo_folder", "zoo_spec"]
+__all__ = ["SCORE_PREFIX", "ZOO_LOADER", "is_zoo_folder", "zoo_spec"]
 
 #: The loader's name, as `--loader zoo`.
 ZOO_LOADER = "zoo"
