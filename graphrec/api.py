@@ -92,7 +92,9 @@ def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
         if p.is_dir():
             raise UsageError(f"{p} is a folder: name the records CSV inside it, or pick a "
                              "loader for the folder's layout with --loader NAME (graphrec "
-                             "ingest --help lists them) or --spec FILE")
+                             "ingest --help lists them) or --spec FILE; a zoo folder holds "
+                             "records.csv (with models.csv, datasets.csv and "
+                             "scores_<metric>.csv beside it)")
         chosen = load_builtin("records").with_files(records=p, models=_abs(models),
                                                     datasets=_abs(datasets))
     if accuracy_unit is not None:

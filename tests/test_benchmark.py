@@ -172,7 +172,7 @@ def test_quick_benchmark_on_the_paper_data(domainnet: Path, tmp_path: Path) -> N
     assert data["config"]["masks"] == "authors" and data["config"]["avg_epochs"] == 50
     keys = [m["key"] for m in data["methods"]]
     assert keys == ["random", "mean", "mc", "lr", "linear", "g4trf", "scg4trf", "g4trf-given",
-                    "scg4trf-given", "hla"]
+                    "scg4trf-given", "hla", "auto"]
     summary = {m["key"]: m["summary"] for m in data["methods"]}
     for key in keys:
         assert len(next(m for m in data["methods"] if m["key"] == key)["repetitions"]) == 2

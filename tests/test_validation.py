@@ -107,7 +107,7 @@ def test_folder_given_as_metadata_file(g: graphrec.Graphrec, seeded: dict, inp: 
 
 def test_folder_given_as_records_without_loader(g: graphrec.Graphrec, seeded: dict,
                                                 inp: Path) -> None:
-    records(inp, NEW_ROWS)
+    records(inp, NEW_ROWS, name="results.csv")  # with records.csv it would be a zoo folder
     exc = reject(g, seeded, inp, error=UsageError)
     assert not isinstance(exc, ValidationError)
     message = str(exc)
@@ -773,7 +773,7 @@ def test_cli_loader_and_spec_together(cli: Cli, inp: Path) -> None:
 
 
 def test_cli_folder_without_loader(cli: Cli, inp: Path) -> None:
-    records(inp, NEW_ROWS)
+    records(inp, NEW_ROWS, name="results.csv")
     result = cli.rejected(str(inp))
     assert result.stderr.startswith(f"error: {inp} is a folder: name the records CSV inside it")
     assert "--loader NAME" in result.stderr and "--spec FILE" in result.stderr

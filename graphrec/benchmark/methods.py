@@ -98,8 +98,8 @@ METHODS: dict[str, Method] = {m.key: m for m in (
     Method("scg4trf-given", "SCG4Trf", "given", _gat("scg4trf", True), iterative=True,
            needs_given_features=True,
            note="with the feature files given (the authors' 852-dim .npy for the paper)"),
-    Method("hla", "graphrec HLA (default)", "d,ids,graph", _plain("hla", False),
-           note="graphrec's default predictor: logit-scale model and dataset effects, "
+    Method("hla", "graphrec HLA", "d,ids,graph", _plain("hla", False),
+           note="graphrec's hierarchical logit model: model and dataset effects, "
                 "per-model metadata interactions, noise-weighted columns, and residuals "
                 "smoothed over datasets linked by domain and shared labels"),
     Method("auto", "graphrec auto", "chosen", lambda s: make_predictor("auto"),
