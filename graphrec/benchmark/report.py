@@ -55,7 +55,7 @@ def markdown(result: BenchmarkResult) -> str:
         if paper and m.key == "g4trf-given":
             refs.append(PAPER_TABLE["g4trf"])
         for label, figures in refs:
-            cells = [_cell(*figures[k], digits=2 if "paper" in label else 3)
+            cells = [_cell(*figures[k], digits=2 if label.endswith("(paper)") else 3)
                      if k in figures else "" for k in COLUMNS]
             lines.append(f"| *{label}* | | " + " | ".join(cells) + " | | |")
     notes = [f"- **{m.label}** ({m.key}): {m.note}" for m in result.methods if m.note]
