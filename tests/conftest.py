@@ -17,6 +17,7 @@ import graphrec
 
 REPO = Path(__file__).resolve().parents[1]
 DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data/domainnet"))
+ZOOS = Path(os.environ.get("GRAPHREC_ZOOS", REPO.parent / "shared/data"))
 NEO4J_URI = os.environ.get("GRAPHREC_TEST_NEO4J_URI")
 
 
@@ -35,6 +36,14 @@ def domainnet() -> Path:
     if not (DOMAINNET / "record_domainnet_10_270.csv").exists():
         pytest.skip(f"the paper's data is not at {DOMAINNET} (set GRAPHREC_DOMAINNET)")
     return DOMAINNET
+
+
+@pytest.fixture
+def zoos() -> Path:
+    """The folder holding the published zoos (`zoos/<name>/records.csv`)."""
+    if not (ZOOS / "zoos" / "medmnist_sources" / "records.csv").exists():
+        pytest.skip(f"the published zoos are not under {ZOOS}/zoos (set GRAPHREC_ZOOS)")
+    return ZOOS / "zoos"
 
 
 def _free_port() -> int:

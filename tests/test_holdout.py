@@ -294,3 +294,19 @@ def test_train_records_the_choice(small_zoo: Path, tmp_path: Path) -> None:
     selection = json.loads(record["selection"])
     assert set(selection["cold"]["weights"]) <= set(selection["candidates"])
     assert "datasets with some history:" in ok("--db", db, "status").stdout
+
+
+def test_quick_suite_on_the_published_zoos(zoos: Path, tmp_path: Path) -> None:
+    """The three published zoos, one repetition, the cheap methods: every zoo is found and
+    read (scores included), and the summary covers both regimes of each."""
+    data = json.loads(ok("benchmark", "--suite", str(zoos), "--seeds", "1", "--methods",
+                         "mean,linear,hla,score:logme", "--json").stdout)
+    assert data["config"]["zoos"] == ["medmnist_sources", "openclip_zeroshot",
+                                      "transfergraph_nlp_full"]
+    nlp = data["zoos"]["transfergraph_nlp_full"]
+    assert nlp["config"]["scores"] == ["logme", "reg_hscore"]
+    assert [m["key"] for m in nlp["methods"]] == ["mean", "linear", "hla", "score:logme"]
+    assert [m["key"] for m in data["zoos"]["openclip_zeroshot"]["methods"]] == [
+        "mean", "linear", "hla"]  # no scores there: the score method is skipped
+    assert data["summary"] == []  # the default (auto) was not asked for: nothing to compare
+    assert sum(data["wins"].values()) >= 3 * 2 * 2  # every zoo x regime x metric has a best
