@@ -7,7 +7,6 @@ choice on the same figures; plain numpy and scipy, no graphrec imports.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import weightedtau
 
 __all__ = ["dataset_metrics", "recall_at", "top1_tied", "weighted_tau"]
 
@@ -16,6 +15,8 @@ def weighted_tau(truth: np.ndarray, scores: np.ndarray) -> float:
     """scipy's weighted Kendall tau (hyperbolic weights, both rankings averaged): agreement
     at the top counts most, as in the LogME, SFDA and Model Spider papers. NaN for fewer
     than 2 entries or a constant side."""
+    from scipy.stats import weightedtau  # scipy.stats takes ~1 s to import: only when used
+
     truth, scores = np.asarray(truth, np.float64), np.asarray(scores, np.float64)
     if len(truth) < 2 or np.ptp(truth) == 0 or np.ptp(scores) == 0:
         return float("nan")

@@ -579,3 +579,27 @@ def test_scg4trf_beats_the_mean_on_hidden_domainnet_edges(domainnet: Path) -> No
     # Speed is measured by benchmarks/bench_learning.py, not asserted here.
     assert all(r[0] > r[1] for r in rows)
     assert scg_avg > mean_avg
+
+
+def test_gat_layer_is_pyg_gatconv() -> None:
+    """graphrec's own GAT layer (no PyG import at start-up) is PyG's one-head GATConv: the
+    same initial draws under one seed, the same outputs and gradients."""
+    from torch_geometric.nn import GATConv
+
+    from graphrec.predict.nn import GATLayer
+
+    torch.manual_seed(3)
+    ours = GATLayer(16, 8)
+    torch.manual_seed(3)
+    theirs = GATConv(16, 8)
+    state = theirs.state_dict()
+    for key, value in ours.state_dict().items():
+        torch.testing.assert_close(value, state[key], rtol=0, atol=0)
+    x = torch.randn(40, 16, requires_grad=True)
+    edges = torch.randint(0, 40, (2, 120))
+    edges[:, :5] = torch.arange(5)  # some self loops, which both replace with their own
+    out_ours, out_theirs = ours(x, edges), theirs(x, edges)
+    torch.testing.assert_close(out_ours, out_theirs, rtol=1e-6, atol=1e-6)
+    (g_ours,) = torch.autograd.grad(out_ours.square().sum(), x)
+    (g_theirs,) = torch.autograd.grad(out_theirs.square().sum(), x)
+    torch.testing.assert_close(g_ours, g_theirs, rtol=1e-5, atol=1e-6)

@@ -4,6 +4,10 @@ Faithful to G4Trf / SCG4Trf (Chen et al., 2024) and to the authors' script: a li
 projection, two single-head GAT layers with no activation in between, and (SCG4Trf) a skip
 combination of all three representations. Edge values are not given to the convolutions:
 which edges are known shapes the neighbourhoods, their accuracies only enter the loss.
+
+The GAT layer is `GATLayer`, the one-head case of PyTorch Geometric's `GATConv` written out in
+plain torch (same parameters, initial draws and math), so that importing graphrec does not
+import PyTorch Geometric, which alone takes longer to import than torch.
 """
 
 from __future__ import annotations
@@ -12,10 +16,84 @@ import math
 import numbers
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
-from torch.nn import Embedding, Linear
+from torch.nn import Embedding, Linear, Parameter
 from torch.nn.utils import skip_init
-from torch_geometric.nn import GATConv
+
+
+def _glorot(param: Tensor) -> None:
+    """PyTorch Geometric's `glorot` init: uniform of bound sqrt(6 / (rows + columns))."""
+    bound = math.sqrt(6.0 / (param.shape[-2] + param.shape[-1]))
+    with torch.no_grad():
+        param.uniform_(-bound, bound)
+
+
+class _GlorotLinear(Linear):
+    """A bias-free `Linear` drawn as PyTorch Geometric's `Linear(weight_initializer='glorot')`
+    is: glorot, once when built (by `Linear.__init__`) and on every reset."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features, bias=False)
+
+    def reset_parameters(self) -> None:
+        _glorot(self.weight)
+
+
+class GATLayer(torch.nn.Module):
+    """`torch_geometric.nn.GATConv(in_channels, out_channels)` with its defaults: one head,
+    LeakyReLU(0.2) attention, self loops, no dropout, a bias.
+
+    `h = lin(x)`; edge j -> i gets `alpha_ji = softmax_i(leaky_relu(att_src . h_j +
+    att_dst . h_i))` over the incoming edges of i, self loop included (existing self loops
+    are replaced by one per node); `out_i = sum_j alpha_ji h_j + bias`. The parameters have
+    GATConv's names and shapes (`lin.weight`, `att_src`, `att_dst`, `bias`), so checkpoints
+    carry over, and are drawn as GATConv draws them (its `lin` draws its weight when built
+    and again in GATConv's reset), so a seed gives the same start.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.negative_slope = 0.2
+        self.lin = _GlorotLinear(in_channels, out_channels)  # draws once here
+        self.att_src = Parameter(torch.empty(1, 1, out_channels))
+        self.att_dst = Parameter(torch.empty(1, 1, out_channels))
+        self.bias = Parameter(torch.empty(out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.lin.reset_parameters()
+        _glorot(self.att_src)
+        _glorot(self.att_dst)
+        torch.nn.init.zeros_(self.bias)
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """New node features, (N, out_channels); `edge_index` (2, E) holds [source, target]."""
+        num_nodes = x.shape[0]
+        h = self.lin(x)
+        a_src = (h * self.att_src[0]).sum(-1)
+        a_dst = (h * self.att_dst[0]).sum(-1)
+        keep = edge_index[0] != edge_index[1]
+        loops = torch.arange(num_nodes, device=x.device)
+        src = torch.cat([edge_index[0][keep], loops])
+        dst = torch.cat([edge_index[1][keep], loops])
+        # Gathers are index_select, not h[src]: the gradient of advanced indexing
+        # accumulates in a thread-dependent order on CPU, index_select's does not.
+        logits = F.leaky_relu(a_src.index_select(0, src) + a_dst.index_select(0, dst),
+                              self.negative_slope)
+        # Softmax over each target's incoming edges (every node has one: its self loop).
+        top = torch.zeros(num_nodes, dtype=logits.dtype, device=x.device).scatter_reduce(
+            0, dst, logits.detach(), "amax", include_self=False)
+        weight = (logits - top.index_select(0, dst)).exp()
+        total = torch.zeros_like(top).index_add(0, dst, weight) + 1e-16
+        alpha = weight / total.index_select(0, dst)
+        out = torch.zeros_like(h).index_add_(0, dst, alpha.unsqueeze(-1) * h.index_select(0, src))
+        return out + self.bias
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, heads=1)"
 
 
 class TransferEncoder(torch.nn.Module):
@@ -59,8 +137,8 @@ class TransferEncoder(torch.nn.Module):
         else:
             self.lin_in = Linear(in_channels, hidden_channels)
             self.id_embedding = None
-        self.conv1 = GATConv(hidden_channels, hidden_channels)
-        self.conv2 = GATConv(hidden_channels, hidden_channels)
+        self.conv1 = GATLayer(hidden_channels, hidden_channels)
+        self.conv2 = GATLayer(hidden_channels, hidden_channels)
         self.lin_out = Linear(3 * hidden_channels, out_channels) if skip else None
 
     def _reset_input(self) -> None:

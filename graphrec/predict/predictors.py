@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -26,7 +27,7 @@ from .features import NodeEncoder, TextEmbedder, dataset_encoder, model_encoder
 from .graph import TransferGraph
 from .nn import PairDecoder, TransferEncoder
 from .pair_scores import PairScores, check_use_scores, select_metrics
-from .stacked import StackedTransferModel
+from .stacked import StackedTransferModel, edge_log_counts
 
 __all__ = [
     "G4TrfPredictor",
@@ -657,6 +658,40 @@ def _offsets(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(ids >= 0, table[np.maximum(ids, 0)], 0.0)
 
 
+#: Below this size (nodes x node features x the copies' stacked hidden units: the work of
+#: one layer of the copies, computed naively), stacked CPU training runs on one thread;
+#: see `_stacked_threads`.
+_SMALL_PRODUCT = 1 << 29
+
+
+def _stacked_threads(device: torch.device, in_channels: int, stacked_hidden: int,
+                     nodes: int) -> int | None:
+    """Intra-op threads for stacked training: 1 for a small CPU problem, else unchanged.
+
+    An epoch of the paper's benchmark is a few hundred operations of at most ~10^7
+    multiply-adds. Split over threads, each one waits for every thread at its end, so when
+    other processes hold the cores an epoch stalls on descheduled threads (measured on 2
+    busy cores, before stacking was made cheap: 0.8 s per epoch on 2 threads, 32 ms on one),
+    while on idle cores a second thread saves little (~1 ms of ~7 ms per epoch).
+    """
+    if device.type != "cpu" or in_channels * stacked_hidden * nodes >= _SMALL_PRODUCT:
+        return None
+    return 1
+
+
+@contextmanager
+def _intra_op_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with `threads` intra-op threads (None: as set), then restore."""
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
 class GATPredictor(_FeaturePredictor):
     """SCG4Trf (Chen et al., 2024): a GAT encoder with skip combination and a pair decoder.
 
@@ -836,19 +871,14 @@ class GATPredictor(_FeaturePredictor):
         x, _, ids = self._inputs(first, device)
         pair = (torch.from_numpy(self._pairs.dense(first)).to(device=device, dtype=torch.float32)
                 if self._pairs.width else None)
-        nodes = first.num_models + first.num_datasets
-        edge_index, targets, masks = [], [], []
-        for g, graph in enumerate(graphs):
-            src = torch.from_numpy(graph.edges[:, 0].copy())
-            dst = torch.from_numpy(graph.edges[:, 1] + first.num_models)
-            edge_index.append(torch.stack([src, dst]) + g * nodes)
-            masks.append(torch.from_numpy(graph.edges[:, 0] * first.num_datasets
-                                          + graph.edges[:, 1] + g * first.num_models
-                                          * first.num_datasets))
-            targets.append(torch.from_numpy(graph.accuracy))
-        edge_index = torch.cat(edge_index, dim=1).to(device)
-        flat_index = torch.cat(masks).to(device)
-        target = torch.cat(targets).to(device=device, dtype=torch.float32)
+        log_counts = edge_log_counts([graph.edges for graph in graphs], first.num_models,
+                                     first.num_datasets, device)
+        cells = first.num_models * first.num_datasets
+        flat_index = torch.from_numpy(np.concatenate([
+            graph.edges[:, 0] * first.num_datasets + graph.edges[:, 1] + g * cells
+            for g, graph in enumerate(graphs)])).to(device)
+        target = torch.from_numpy(np.concatenate([graph.accuracy for graph in graphs])).to(
+            device=device, dtype=torch.float32)
         # Per-copy MSE summed: copy g's edges weigh 1 / (its edge count).
         weight = torch.cat([torch.full((len(graph.edges),), 1.0 / len(graph.edges))
                             for graph in graphs]).to(device)
@@ -861,16 +891,18 @@ class GATPredictor(_FeaturePredictor):
             wanted.setdefault(step, []).append(k)
         model.train()
         bar = tqdm(range(1, max(steps) + 1), desc=self.name, disable=not progress, leave=False)
-        for epoch in bar:
-            optimizer.zero_grad()
-            scores = model(x, edge_index, ids, first.num_models, pair).reshape(-1)
-            loss = (weight * (scores.index_select(0, flat_index) - target) ** 2).sum()
-            loss.backward()
-            optimizer.step()
-            if epoch in wanted:
-                with torch.no_grad():
-                    done = model(x, edge_index, ids, first.num_models, pair)
-                out[wanted[epoch]] = done.cpu().numpy().astype(np.float64)[None]
+        with _intra_op_threads(_stacked_threads(device, x.shape[1], len(graphs) * self.hidden,
+                                                x.shape[0])):
+            for epoch in bar:
+                optimizer.zero_grad()
+                scores = model(x, log_counts, ids, pair).reshape(-1)
+                loss = (weight * (scores.index_select(0, flat_index) - target) ** 2).sum()
+                loss.backward()
+                optimizer.step()
+                if epoch in wanted:
+                    with torch.no_grad():
+                        done = model(x, log_counts, ids, pair)
+                    out[wanted[epoch]] = done.cpu().numpy().astype(np.float64)[None]
         bar.close()
         return out
 

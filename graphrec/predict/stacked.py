@@ -3,36 +3,61 @@
 A benchmark trains the same small network on R different masks of one graph. Trained one
 after the other, every epoch pays Python and autograd overhead R times on tensors of a few
 thousand entries. `StackedTransferModel` holds the R copies' parameters stacked along a
-leading axis and runs them in one pass over a graph of R disjoint node sets (copy r's nodes
-are r x N .. r x N + N - 1), so each operation works on R times the data for the overhead of
-one. The math is that of `TransferEncoder` + `PairDecoder` (GATConv with one head, self
-loops, LeakyReLU(0.2) attention, softmax over each node's incoming edges), copy by copy:
-the loss is the sum of the copies' own MSE, so each copy's gradient is the gradient it would
-get alone, and Adam's update is elementwise, so a stacked run follows the R separate runs up
-to floating-point rounding (tested against them).
+leading axis and runs them in one pass, so each operation works on R times the data for the
+overhead of one. The math is that of `TransferEncoder` + `PairDecoder` (GATConv with one
+head, self loops, LeakyReLU(0.2) attention, softmax over each node's incoming edges), copy
+by copy: the loss is the sum of the copies' own MSE, so each copy's gradient is the gradient
+it would get alone, and Adam's update is elementwise, so a stacked run follows the R
+separate runs up to floating-point rounding (tested against them).
+
+The graph is small and bipartite (edges run model -> dataset, plus self loops), so the
+attention is computed densely, as an (R, models + 1, datasets) matrix of logits, rather than
+edge by edge with gathers and scatters: a model's only incoming edge is its self loop (its
+attention weight is exactly 1), a dataset's incoming edges are the models known for it and
+its self loop. Absent edges get logit -inf (weight 0), and an edge given k times gets log k
+added, which is how an edge-list softmax counts duplicates; the structure is a constant
+tensor (`edge_log_counts`) built once per run. Nor are the copies' hidden features (R x N x
+64 per layer) ever formed: the decoder reads two numbers per node, which depend linearly on
+a handful of directions of each layer's features, so only those are computed (`forward`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.utils import softmax
 
 from .nn import PairDecoder, TransferEncoder
 
-__all__ = ["StackedTransferModel"]
+__all__ = ["StackedTransferModel", "edge_log_counts"]
+
+
+def edge_log_counts(edges: Sequence[np.ndarray], num_models: int, num_datasets: int,
+                    device: torch.device | str = "cpu") -> Tensor:
+    """Each copy's graph as attention offsets: (R, num_models + 1, num_datasets) float32.
+
+    Entry [r, m, d] is log(number of edges m -> d in copy r), -inf where there is none;
+    row num_models is dataset d's self loop (log 1 = 0). `edges[r]` is copy r's (E, 2)
+    array of [model index, dataset index] rows.
+    """
+    counts = np.zeros((len(edges), num_models + 1, num_datasets), dtype=np.float32)
+    for r, pairs in enumerate(edges):
+        np.add.at(counts[r], (pairs[:, 0], pairs[:, 1]), 1.0)
+    counts[:, num_models] = 1.0
+    with np.errstate(divide="ignore"):
+        return torch.from_numpy(np.log(counts)).to(device)
 
 
 class StackedTransferModel(torch.nn.Module):
     """Stacked copies of (`TransferEncoder`, `PairDecoder`) pairs with equal shapes.
 
-    `forward(x, edge_index, ids)` scores every (model, dataset) pair of every copy at once,
+    `forward(x, log_counts, ids)` scores every (model, dataset) pair of every copy at once,
     as an (R, models, datasets) tensor: the decoder `sigmoid(w [z_m || z_d] + b)` splits
     into `w_m . z_m + w_d . z_d + b`, a sum of a model term and a dataset term, so the full
-    matrix costs O(R (M + D) H), not O(R M D H).
+    matrix costs O(R (M + D)) once those terms are known, not O(R M D H).
     """
 
     def __init__(self, encoders: Sequence[TransferEncoder],
@@ -64,56 +89,86 @@ class StackedTransferModel(torch.nn.Module):
     def _p(self, name: str) -> Tensor:
         return self.enc[name.replace(".", "__")]
 
-    def embed(self, x: Tensor, edge_index: Tensor, ids: Tensor | None = None) -> Tensor:
-        """Node embeddings of every copy, (R, N, H).
+    def _bmm_rows(self, rows: Tensor, columns: Tensor) -> Tensor:
+        """`rows[r] . columns[r]` for each copy: (R, H) x (R, H, k) -> (R, 1, k)."""
+        return torch.bmm(rows[:, None, :], columns)
 
-        `x` (N, F) is shared; `edge_index` (2, E) holds every copy's edges in the stacked
-        node numbering (copy r's node k is r x N + k); `ids` (N,) as for `TransferEncoder`.
+    def _reads(self, conv: str, wanted: Tensor, skip: Tensor | None) -> Tensor:
+        """The directions q (R, H, k) along which layer `conv`'s input h must be known.
+
+        The layer needs its attention logits' halves `att . (W h)` = `h . (W^T att)` (columns
+        0 and 1) and its output along `wanted`, which is `A (W h) . wanted + bias . wanted`,
+        so the input along `W^T wanted` (columns 2 .. 2 + w); `skip` adds directions the
+        decoder reads from h itself (the skip combination).
         """
-        num_nodes = x.shape[0]
-        weight = self._p("lin_in.weight")  # (R, H, F): one GEMM for all copies
-        h0 = (x @ weight.reshape(-1, weight.shape[-1]).T).reshape(num_nodes, self.copies, -1)
-        h0 = h0.transpose(0, 1) + self._p("lin_in.bias")[:, None, :]
-        if self.num_ids and ids is not None:
-            rows = torch.nonzero(ids >= 0).squeeze(1)
-            h0 = h0.index_add(1, rows, self._p("id_embedding.weight")[:, ids[rows], :])
-        loops = torch.arange(self.copies * num_nodes, device=x.device)
-        src = torch.cat([edge_index[0], loops])
-        dst = torch.cat([edge_index[1], loops])
-        h1 = self._gat("conv1", h0, src, dst)
-        h2 = self._gat("conv2", h1, src, dst)
-        if not self.skip:
-            return h2
-        z = torch.einsum("rnc,rhc->rnh", torch.cat([h0, h1, h2], dim=-1),
-                         self._p("lin_out.weight"))
-        return z + self._p("lin_out.bias")[:, None, :]
+        weight = self._p(f"{conv}.lin.weight")  # (R, H_out, H_in)
+        att = torch.cat([self._p(f"{conv}.att_src").reshape(self.copies, -1, 1),
+                         self._p(f"{conv}.att_dst").reshape(self.copies, -1, 1), wanted],
+                        dim=2)
+        reads = torch.bmm(weight.transpose(1, 2), att)
+        return reads if skip is None else torch.cat([reads, skip], dim=2)
 
-    def _gat(self, conv: str, h: Tensor, src: Tensor, dst: Tensor) -> Tensor:
-        copies, num_nodes, hidden = h.shape
-        xp = torch.einsum("rnc,rhc->rnh", h, self._p(f"{conv}.lin.weight"))
-        att = torch.cat([self._p(f"{conv}.att_src"), self._p(f"{conv}.att_dst")], dim=1)
-        a_src, a_dst = torch.bmm(xp, att.reshape(copies, 2, hidden).transpose(1, 2)).unbind(-1)
-        flat = xp.reshape(copies * num_nodes, hidden)
-        logits = F.leaky_relu(a_src.reshape(-1)[src] + a_dst.reshape(-1)[dst], 0.2)
-        alpha = softmax(logits, dst, num_nodes=copies * num_nodes)
-        out = torch.zeros_like(flat).index_add_(0, dst, alpha.unsqueeze(-1) * flat[src])
-        return out.reshape(copies, num_nodes, hidden) + self._p(f"{conv}.bias")[:, None, :]
+    def _gat(self, conv: str, y: Tensor, wanted: Tensor, log_counts: Tensor
+             ) -> tuple[Tensor, Tensor]:
+        """Layer `conv` on projections: from `y` = h . q (`q` = `_reads(conv, wanted, ...)`),
+        the output h' . wanted (R, N, w) and the skip columns of `y` (h . skip)."""
+        num_models, width = log_counts.shape[1] - 1, wanted.shape[-1]
+        a_src, a_dst = y[:, :, 0], y[:, num_models:, 1]
+        values = y[:, :, 2:2 + width]  # (W h) . wanted, row by row
+        models, datasets = values[:, :num_models], values[:, num_models:]
+        # Logits of dataset d's incoming edges: from each model (rows) and its self loop.
+        logits = torch.cat([a_src[:, :num_models, None] + a_dst[:, None, :],
+                            (a_src[:, num_models:] + a_dst)[:, None, :]], dim=1)
+        alpha = torch.softmax(F.leaky_relu(logits, 0.2) + log_counts, dim=1)
+        out = torch.baddbmm(alpha[:, num_models, :, None] * datasets,
+                            alpha[:, :num_models].transpose(1, 2), models)
+        # A model's softmax is over its self loop alone: weight 1.
+        out = torch.cat([models, out], dim=1) + self._bmm_rows(self._p(f"{conv}.bias"), wanted)
+        return out, y[:, :, 2 + width:]
 
-    def forward(self, x: Tensor, edge_index: Tensor, ids: Tensor | None,
-                num_models: int, pair: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, log_counts: Tensor, ids: Tensor | None,
+                pair: Tensor | None = None) -> Tensor:
         """Scores of every (model, dataset) pair of every copy: (R, models, datasets).
 
-        Nodes 0 .. num_models - 1 of `x` are the models, the rest the datasets. `pair`
-        (models, datasets, pair_channels) holds the decoders' pair inputs, shared by the
-        copies (proxy scores are not masked), when the decoders read any.
+        `x` (N, F) is shared, models first, then datasets; `log_counts` is
+        `edge_log_counts` of the copies' edges (it fixes how many nodes are models); `ids`
+        (N,) as for `TransferEncoder`. `pair` (models, datasets, pair_channels) holds the
+        decoders' pair inputs, shared by the copies (proxy scores are not masked), when the
+        decoders read any.
+
+        The decoder reads two numbers per node, `w_m . z` and `w_d . z`. Every map between
+        the input projection and the decoder is linear in the node features (the attention
+        weights depend on them only through two dot products per layer), so the network is
+        evaluated on the few directions those numbers need, found from the decoder back to
+        the input (`_reads`): a product of x with (F, about 10) per copy, not with (F, H),
+        and the same for its gradient. Same function, other association of the products.
         """
-        z = self.embed(x, edge_index, ids)
-        weight = self.dec["lin__weight"][:, 0, :]  # (R, 2H)
-        hidden = z.shape[-1]
-        model_term = torch.einsum("rmh,rh->rm", z[:, :num_models], weight[:, :hidden])
-        dataset_term = torch.einsum("rdh,rh->rd", z[:, num_models:], weight[:, hidden:])
-        logits = model_term[:, :, None] + dataset_term[:, None, :] + self.dec["lin__bias"][
-            :, :, None]
+        dec = self.dec["lin__weight"][:, 0, :]  # (R, 2 H_out): [w_m || w_d]
+        reads = dec.reshape(self.copies, 2, -1).transpose(1, 2)  # (R, H_out, 2)
+        if self.skip:  # z = W [h0 || h1 || h2] + b, so w . z = (W^T w) . [h0 || h1 || h2] + w . b
+            u0, u1, u2 = torch.bmm(self._p("lin_out.weight").transpose(1, 2), reads).split(
+                self.hidden, dim=1)
+        else:  # z = h2
+            u0 = u1 = None
+            u2 = reads
+        q1 = self._reads("conv2", u2, u1)
+        q0 = self._reads("conv1", q1, u0)
+        # h0 = x W^T + b (+ the identity rows), read along q0.
+        weight = self._p("lin_in.weight")  # (R, H, F)
+        along = torch.bmm(q0.transpose(1, 2), weight)  # (R, k, F): one GEMM with x for all
+        y0 = (x @ along.reshape(-1, x.shape[1]).T).reshape(x.shape[0], self.copies, -1)
+        y0 = y0.transpose(0, 1) + self._bmm_rows(self._p("lin_in.bias"), q0)
+        if self.num_ids and ids is not None:
+            rows = torch.nonzero(ids >= 0).squeeze(1)
+            rows_ids = self._p("id_embedding.weight").index_select(1, ids.index_select(0, rows))
+            y0 = y0.index_add(1, rows, torch.bmm(rows_ids, q0))
+        y1, t0 = self._gat("conv1", y0, q1, log_counts)
+        terms, t1 = self._gat("conv2", y1, u2, log_counts)  # (R, N, 2): w_m . z, w_d . z
+        if self.skip:
+            terms = terms + t0 + t1 + self._bmm_rows(self._p("lin_out.bias"), reads)
+        num_models = log_counts.shape[1] - 1
+        logits = (terms[:, :num_models, 0, None] + terms[:, None, num_models:, 1]
+                  + self.dec["lin__bias"][:, :, None])
         if "lin_pair" in self.dec:
             if pair is None:
                 raise ValueError("these decoders read pair inputs: pass pair=")
