@@ -4,8 +4,8 @@
     python benchmarks/bench_paper.py --json out.json
 
 The same work as the authors' script (their features, their masks, 10 x 500 epochs, Avg read
-at epoch 300, buckets at 500), which took 44.5 s (median of 3 on an idle machine) on 2 CPU cores (paper.md). Runs, each in
-a fresh process:
+at epoch 300, buckets at 500), which took 44.5 s on 2 CPU cores (median of 3 on an idle
+machine, paper.md). Runs, each in a fresh process:
 - `stacked`: `graphrec benchmark`'s way (masks, the 10 repetitions trained together, Avg
   and buckets read from one run, metrics);
 - `one at a time`: the same predictor fitted repetition by repetition (no stacking, one fit
