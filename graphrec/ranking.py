@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dataset_metrics", "recall_at", "top1_tied", "weighted_tau"]
+__all__ = ["dataset_metrics", "nanmean", "recall_at", "top1_tied", "weighted_tau"]
 
 
 def weighted_tau(truth: np.ndarray, scores: np.ndarray) -> float:
@@ -48,3 +48,11 @@ def dataset_metrics(truth: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     hit, regret = top1_tied(truth, scores)
     return {"wtau": weighted_tau(truth, scores), "hit": hit, "regret": 100.0 * regret,
             "recall3": recall_at(truth, scores, 3)}
+
+
+def nanmean(values: object) -> float:
+    """The mean of the finite values (NaN when there are none): datasets with no figure
+    (fewer than two entries, a constant column) do not count."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if len(arr) else float("nan")

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..ranking import dataset_metrics, recall_at, top1_tied, weighted_tau
+from ..ranking import dataset_metrics, nanmean, recall_at, top1_tied, weighted_tau
 from .metrics import column_spearman
 
 __all__ = [
@@ -78,12 +78,6 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
     return known, cold_datasets
 
 
-def _mean(values: list[float]) -> float:
-    arr = np.asarray(values, dtype=np.float64)
-    arr = arr[np.isfinite(arr)]
-    return float(arr.mean()) if len(arr) else float("nan")
-
-
 def holdout_metrics(truth: np.ndarray, known: np.ndarray, cold_datasets: np.ndarray,
                     scores: np.ndarray, coverage: Mapping[str, np.ndarray] | None = None
                     ) -> dict[str, float]:
@@ -109,6 +103,6 @@ def holdout_metrics(truth: np.ndarray, known: np.ndarray, cold_datasets: np.ndar
                     per[k].append(v)
                 per["spearman"].append(float(spearman[j]))
             for k in HOLDOUT_METRICS:
-                out[f"{regime}_{k}{suffix}"] = _mean(per[k])
+                out[f"{regime}_{k}{suffix}"] = nanmean(per[k])
             out[f"{regime}_datasets{suffix}"] = float(len(chosen))
     return out

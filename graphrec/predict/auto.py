@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ranking import dataset_metrics
+from ..ranking import dataset_metrics, nanmean
 from .baselines import MatrixCompletionPredictor
 from .graph import TransferGraph, sample_datasets
 from .hierarchical import HierarchicalPredictor
@@ -245,8 +245,8 @@ class AutoPredictor(Predictor):
                 figures = [dataset_metrics(truth[rows, j], sum(
                     w * columns[n][r][rows, j] for n, w in weights.items()))
                     for r, j, rows in regime_cases]
-                wtau = _nanmean([f["wtau"] for f in figures])
-                regret = _nanmean([f["regret"] for f in figures])
+                wtau = nanmean([f["wtau"] for f in figures])
+                regret = nanmean([f["regret"] for f in figures])
                 objective = (wtau if math.isfinite(wtau) else 0.0) - float(
                     self.regret_weight) * (regret if math.isfinite(regret) else 0.0)
                 table.append((objective, wtau, regret, weights))
@@ -353,12 +353,6 @@ class AutoPredictor(Predictor):
             model._fitted = True
             self._models[name] = model
         self._fitted = True
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    arr = np.asarray(values, dtype=np.float64)
-    arr = arr[np.isfinite(arr)]
-    return float(arr.mean()) if len(arr) else float("nan")
 
 
 def _plain(value: Any) -> Any:

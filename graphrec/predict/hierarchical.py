@@ -1,4 +1,4 @@
-"""graphrec's default predictor: a hierarchical logit model smoothed over similar datasets.
+"""`hla`: a hierarchical logit model smoothed over similar datasets (one of `auto`'s candidates).
 
 Why not the GAT alone: SCG4Trf's decoder adds a model term to a dataset term, so it ranks
 the models the same way for every dataset; and the paper's data is noisy in a structured
