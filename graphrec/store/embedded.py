@@ -65,6 +65,25 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def _is_server(pid: int) -> bool:
+    """Whether `pid` is a live redis-server (ours, as far as a pid can tell): a state file
+    outlives a reboot or a killed server, and its pid may now belong to another program,
+    which must not be taken for the database (nor be named as something to kill)."""
+    if not _pid_alive(pid):
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:  # no /proc (macOS): ask ps
+        try:
+            command = subprocess.run(["ps", "-p", str(pid), "-o", "command="],
+                                     capture_output=True, text=True, check=False,
+                                     timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return True  # cannot tell: trust the pid, as before
+    return "redis-server" in command
+
+
 def _admin_client(socket: str, password: str, timeout: float):
     """A client that never retries: a retry after SHUTDOWN or against a dead server only
     adds seconds of back-off."""
@@ -184,7 +203,7 @@ class EmbeddedServer:
     def _running_state(self) -> dict | None:
         """The state of a live server we can talk to, or None (after clearing stale files)."""
         state = self._read_state()
-        if state and _pid_alive(int(state.get("pid", 0))):
+        if state and _is_server(int(state.get("pid", 0))):
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
                 status = self._ping(state["socket"], state["password"])
@@ -193,7 +212,7 @@ class EmbeddedServer:
                 if status == "down" or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)  # still replaying its log after a restart
-            if _pid_alive(int(state["pid"])):
+            if _is_server(int(state["pid"])):
                 raise ServerError(
                     f"a database server (pid {state['pid']}) holds {self.dir} but does not "
                     f"answer. If no other graphrec is running, stop it (kill {state['pid']}) "
