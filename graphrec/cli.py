@@ -502,13 +502,13 @@ def status(obj: Context, as_json: bool) -> None:
 @click.option("--suite", type=click.Path(path_type=Path), metavar="DIR",
               help="Run every zoo under DIR (held-out protocol; the paper's too for "
                    "DomainNet) and summarise the default against the best per zoo.")
-@click.option("--cold", type=click.FloatRange(min=0, max=1, max_open=True), default=0.25,
-              show_default=True, help="holdout: share of datasets held out whole.")
-@click.option("--hidden", type=click.FloatRange(min=0, max=1), default=0.5,
-              show_default=True, help="holdout: share of the other datasets' entries hidden.")
-@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="holdout: seed of the first repetition (tune on other seeds than you "
-                   "report).")
+@click.option("--cold", type=click.FloatRange(min=0, max=1, max_open=True),
+              help="holdout: share of datasets held out whole (default 0.25).")
+@click.option("--hidden", type=click.FloatRange(min=0, max=1),
+              help="holdout: share of the other datasets' entries hidden (default 0.5).")
+@click.option("--first-seed", type=click.IntRange(min=0),
+              help="holdout and --suite: seed of the first repetition (default 0; tune on "
+                   "other seeds than you report).")
 @click.option("--data", type=click.Path(path_type=Path), metavar="DIR",
               help="Input files (a folder, or a records CSV); without it, the graph in the "
                    "database (--db).")
@@ -546,8 +546,8 @@ def status(obj: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_ctx
 @handle_errors
-def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float, hidden: float,
-              first_seed: int, data: Path | None, loader: str | None,
+def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | None,
+              hidden: float | None, first_seed: int | None, data: Path | None, loader: str | None,
               spec: Path | None, seeds: int | None, methods: str | None, masks: str,
               epochs: int | None,
               avg_epochs: int | None, model_features: Path | None,
@@ -571,6 +571,16 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float, hidd
         raise UsageError("--methods is empty; name at least one method")
     if out is not None:
         check_out(out)  # before the run, not after it
+    if suite is None and protocol == "paper":
+        given = [f"--{k}" for k, v in (("cold", cold), ("hidden", hidden),
+                                        ("first-seed", first_seed)) if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} set(s) the held-out protocol's masks: add "
+                             "--protocol holdout (the paper's protocol draws its own)")
+    if suite is not None and (cold is not None or hidden is not None):
+        raise UsageError("--suite uses the held-out protocol's default design; --cold and "
+                         "--hidden apply to --protocol holdout on one zoo")
+    first_seed = first_seed or 0
     progress = not as_json and sys.stderr.isatty()
     if suite is not None:
         if data is not None or loader or spec or score_file:
@@ -586,7 +596,9 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float, hidd
             raise UsageError(str(exc)) from None
     else:
         holdout = protocol == "holdout"
-        extra = {"cold": cold, "hidden": hidden, "first_seed": first_seed} if holdout else {}
+        extra = ({"cold": 0.25 if cold is None else cold,
+                  "hidden": 0.5 if hidden is None else hidden,
+                  "first_seed": first_seed} if holdout else {})
         result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
                      dataset_features=dataset_features, max_datasets=max_datasets,
                      scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,

@@ -236,6 +236,9 @@ def test_benchmark_out_naming_a_file_fails_before_the_run(small_zoo: Path,
                  str(target), "--methods", "mean")
     assert result.exit_code == 2 and "this is a file" in result.stderr
     assert target.read_text() == "x\n"
+    # Held-out options with the paper's protocol are an error, not ignored.
+    result = run("benchmark", "--data", str(small_zoo), "--cold", "0.5", "--methods", "mean")
+    assert result.exit_code == 2 and "--protocol holdout" in result.stderr
 
 
 # -- the default: auto ----------------------------------------------------------------------
