@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..predict.graph import column_ranks, hidden_counts
 from ..ranking import dataset_metrics, nanmean, recall_at, top1_tied, weighted_tau
 from .metrics import column_spearman
 
@@ -70,11 +71,8 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
         n_cold = max(1, n_cold)
     cold_datasets = np.zeros(observed.shape[1], dtype=bool)
     cold_datasets[rng.choice(eligible, n_cold, replace=False) if n_cold else []] = True
-    n_hidden = np.minimum(np.maximum(count - 1, 0), np.round(float(hidden) * count)).astype(
-        np.int64)
-    keys = np.where(observed, rng.random(observed.shape), np.inf)
-    rank = np.argsort(np.argsort(keys, axis=0, kind="stable"), axis=0, kind="stable")
-    known = observed & (rank >= n_hidden[None, :]) & ~cold_datasets[None, :]
+    rank = column_ranks(observed, rng)
+    known = observed & (rank >= hidden_counts(count, hidden)[None, :]) & ~cold_datasets[None, :]
     return known, cold_datasets
 
 

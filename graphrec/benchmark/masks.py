@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..predict.graph import column_ranks
+
 __all__ = ["PAPER_FRACTIONS", "authors_mask", "seeded_mask"]
 
 #: Known fraction of each column group, in group order; the last group is cold start.
@@ -87,6 +89,5 @@ def seeded_mask(seed: int, observed: np.ndarray,
     position[rng.permutation(num_cols)] = np.arange(num_cols)
     group = position * len(fractions) // num_cols
     quota = (observed.sum(axis=0) * fractions[group]).astype(np.int64)
-    keys = np.where(observed, rng.random(observed.shape), np.inf)
-    rank = np.argsort(np.argsort(keys, axis=0, kind="stable"), axis=0, kind="stable")
+    rank = column_ranks(observed, rng)
     return observed & (rank < quota[None, :])

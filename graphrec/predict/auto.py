@@ -36,7 +36,7 @@ import numpy as np
 
 from ..ranking import dataset_metrics, nanmean
 from .baselines import MatrixCompletionPredictor
-from .graph import TransferGraph, sample_datasets
+from .graph import TransferGraph, column_ranks, hidden_counts, sample_datasets
 from .hierarchical import HierarchicalPredictor
 from .pair_scores import PairScores, check_use_scores, select_metrics
 from .predictors import (
@@ -90,7 +90,7 @@ def inner_splits(observed: np.ndarray, repeats: int, cold: float, hidden: float,
     count = observed.sum(axis=0)
     eligible = np.flatnonzero(count >= 2)
     k = max(2, round(1 / cold))
-    n_hidden = np.minimum(np.maximum(count - 1, 0), np.round(hidden * count)).astype(np.int64)
+    n_hidden = hidden_counts(count, hidden)
     knowns, colds = [], []
     for _ in range(repeats):
         if len(eligible) < 2:
@@ -99,8 +99,7 @@ def inner_splits(observed: np.ndarray, repeats: int, cold: float, hidden: float,
         for fold in np.array_split(order, min(k, len(order))):
             cold_mask = np.zeros(observed.shape[1], dtype=bool)
             cold_mask[fold] = True
-            keys = np.where(observed, rng.random(observed.shape), np.inf)
-            rank = np.argsort(np.argsort(keys, axis=0, kind="stable"), axis=0, kind="stable")
+            rank = column_ranks(observed, rng)
             known = observed & (rank >= n_hidden[None, :]) & ~cold_mask[None, :]
             if known.any():
                 knowns.append(known)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PairLookup", "TransferGraph", "renumber", "renumber_scores", "sample_datasets"]
+__all__ = ["PairLookup", "TransferGraph", "column_ranks", "hidden_counts", "renumber",
+           "renumber_scores", "sample_datasets"]
 
 
 class PairLookup:
@@ -160,3 +161,17 @@ def sample_datasets(graph: TransferGraph, n: int, seed: int = 0) -> TransferGrap
     return TransferGraph(graph.models, [graph.datasets[k] for k in keep], graph.model_props,
                          [graph.dataset_props[k] for k in keep], edges, graph.accuracy[mask],
                          renumber_scores(graph, same_models, new_index))
+
+
+def column_ranks(observed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random order of each column's observed entries: rank 0, 1, ... within the
+    column (unobserved entries rank last). Masks keep or hide entries by comparing these
+    ranks with a per-column count, so one draw of `observed.shape` keys serves any count."""
+    keys = np.where(observed, rng.random(observed.shape), np.inf)
+    return np.argsort(np.argsort(keys, axis=0, kind="stable"), axis=0, kind="stable")
+
+
+def hidden_counts(count: np.ndarray, hidden: float) -> np.ndarray:
+    """How many of a dataset's `count` observed entries to hide: round(hidden x count), but
+    at most all but one, so every partially known dataset keeps one known entry."""
+    return np.minimum(np.maximum(count - 1, 0), np.round(float(hidden) * count)).astype(np.int64)
