@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,29 +139,59 @@ class Graphrec:
 
     # -- learning (graphrec.predict.workflow does the work)
     def train(self, model: str | None = None, **options: Any) -> dict[str, Any]:
-        """Fit a predictor (default `hla`) on every observed edge; returns its Predictor
-        record."""
+        """Fit a predictor (default `auto`) on every observed edge and make it current;
+        returns its Predictor record."""
         from .predict import workflow
 
         return workflow.train(self.store, model, **options)
 
-    def predict(self, predictor: str | None = None, top_k: int | None = None
-                ) -> dict[str, Any]:
+    def predict(self, predictor: str | None = None, top_k: int | None = None, *,
+                keep: bool = False) -> dict[str, Any]:
         """Write PREDICTED edges for every unobserved pair (the current predictor by
-        default)."""
+        default) as a new version, which becomes current once complete; `keep` keeps the
+        other predictors' predictions."""
         from .predict import workflow
 
-        return workflow.predict(self.store, predictor, top_k)
+        return workflow.predict(self.store, predictor, top_k, keep=keep)
+
+    def predictions(self, predictor: str | None = None, top_k: int | None = None
+                    ) -> Iterator[Row]:
+        """`predict` without writing: rows {model, dataset, score}, chunk by chunk."""
+        from .predict import workflow
+
+        return workflow.stream_predictions(self.store, predictor, top_k)
 
     def recommend(self, dataset: str, k: int = 5, *, predictor: str | None = None,
-                  metadata: Mapping[str, Any] | None = None) -> list[Row]:
-        """Models ranked for `dataset`; with `metadata`, a new dataset is added and scored
-        first (cold start, no retraining)."""
+                  metadata: Mapping[str, Any] | None = None, save: bool = False
+                  ) -> list[Row]:
+        """Models ranked for `dataset`; with `metadata`, a new dataset is scored from it
+        (cold start, no retraining), and stored only with `save`."""
         from .predict import workflow
+        from .predict.cold import recommend_new
 
         if metadata is not None:
-            return workflow.recommend_new(self.store, dataset, dict(metadata), k, predictor)
+            return recommend_new(self.store, dataset, dict(metadata), k, predictor, save=save)
+        if save:
+            raise UsageError("save applies to a new dataset described by its metadata")
         return workflow.recommend(self.store, dataset, k, predictor)
+
+    def predictors(self) -> list[dict[str, Any]]:
+        """Every trained predictor, newest first; `current` marks the one in use."""
+        from .predict.versions import list_predictors
+
+        return list_predictors(self.store)
+
+    def use_predictor(self, predictor: str) -> dict[str, Any]:
+        """Make a predictor the current one (recommend reads its complete predictions)."""
+        from .predict.versions import use_predictor
+
+        return use_predictor(self.store, predictor)
+
+    def drop_predictor(self, predictor: str) -> dict[str, Any]:
+        """Remove a predictor, its predictions and its checkpoint."""
+        from .predict.versions import drop_predictor
+
+        return drop_predictor(self.store, predictor)
 
     def status(self) -> dict[str, Any]:
         """The current predictor, observed and predicted counts, staleness."""

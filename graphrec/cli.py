@@ -388,29 +388,61 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
                f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
                + (f"; reads scores: {', '.join(read)}" if read else "")
                + "".join(f"\n  {line}" for line in workflow.describe_selection(record))
-               + f"\ncheckpoint: {record['checkpoint']}\nnext: graphrec predict")
+               + f"\ncheckpoint: {record['checkpoint']}\n{record['id']} is now the current "
+               "predictor (`graphrec predictors list`); next: graphrec predict")
 
 
 @main.command()
 @click.option("--predictor", "predictor_id", metavar="ID",
-              help="A predictor id (default: the most recently trained).")
+              help="A predictor id (default: the current one).")
 @click.option("--top-k", type=click.IntRange(min=1), metavar="K",
               help="Keep only the K best-scored models per dataset.")
+@click.option("--keep", is_flag=True,
+              help="Keep the other predictors' predictions (by default the new set replaces "
+                   "them once it is complete).")
+@click.option("--stream", is_flag=True,
+              help="Print the predictions (CSV: model,dataset,score; JSON lines with --json) "
+                   "and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_ctx
 @handle_errors
-def predict(obj: Context, predictor_id: str | None, top_k: int | None, as_json: bool) -> None:
-    """Write a predicted score for every model-dataset pair without an observed edge."""
+def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: bool,
+            stream: bool, as_json: bool) -> None:
+    """Score every model-dataset pair without an observed edge and write the scores.
+
+    They are written as a new version of the predictor's predictions, which becomes the
+    one `recommend` reads only when every edge is in; then it replaces the predictor's
+    earlier version and (without --keep) every other predictor's predictions. A killed
+    `predict` leaves the previous predictions in service.
+    """
+    import csv
+
     from .predict import workflow
 
     with obj.open() as g:
-        summary = workflow.predict(g.store, predictor_id, top_k,
+        if stream:
+            if keep:
+                raise UsageError("--stream writes nothing, so there is nothing to --keep")
+            rows = workflow.stream_predictions(g.store, predictor_id, top_k)
+            out = csv.writer(sys.stdout, lineterminator="\n")
+            if not as_json:
+                out.writerow(["model", "dataset", "score"])
+            for row in rows:
+                if as_json:
+                    sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    out.writerow([row["model"], row["dataset"], repr(row["score"])])
+            return
+        summary = workflow.predict(g.store, predictor_id, top_k, keep=keep,
                                    progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(summary)
         return
     click.echo(f"{summary['predictor']}: wrote {summary['predicted']} predicted edges "
-               f"({summary['observed']} observed edges untouched) in {summary['seconds']:.1f} s")
+               f"({summary['observed']} observed edges untouched) in {summary['seconds']:.1f} s"
+               f" as version {summary['version']}, now the one recommend reads"
+               + (f"; removed {summary['removed']} replaced predicted edges"
+                  if summary["removed"] else ""))
 
 
 @main.command()
@@ -424,22 +456,28 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, as_json: 
               help="Cold start: training samples per class.")
 @click.option("--train-size", type=click.IntRange(min=1), help="Cold start: training set size.")
 @click.option("--labels", metavar="A,B,...", help="Cold start: class names, comma-separated.")
+@click.option("--save", is_flag=True,
+              help="Cold start: also store the new dataset (and its predictions) in the graph.")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
 @pass_ctx
 @handle_errors
 def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
               domain: str | None, num_classes: int | None, samples_per_class: int | None,
-              train_size: int | None, labels: str | None, as_json: bool) -> None:
+              train_size: int | None, labels: str | None, save: bool, as_json: bool) -> None:
     """Models ranked for DATASET: observed accuracies and predicted scores, marked as such.
 
-    For a dataset with no history, describe it and graphrec adds it to the graph, scores it
-    with the current predictor (no retraining) and recommends:
+    For a dataset with no history, describe it and graphrec scores it with the current
+    predictor (no retraining) and recommends; it is stored only with --save. A domain or
+    labels the graph has never seen get a warning with close names:
 
     \b
       graphrec recommend my_sketches --domain sketch --num-classes 10 \\
           --samples-per-class 30 --labels cat,dog,car
     """
+    import warnings
+
     from .predict import workflow
+    from .predict.cold import UnseenMetadataWarning, recommend_new
 
     meta = {"domain": domain, "num_classes": num_classes,
             "samples_per_class": samples_per_class, "labels": labels}
@@ -448,11 +486,18 @@ def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
     meta["train_size"] = train_size
     if labels is not None:
         meta["labels"] = list(dict.fromkeys(v.strip() for v in labels.split(",") if v.strip()))
-    with obj.open() as g:
-        if any(v is not None for v in meta.values()):
-            rows = workflow.recommend_new(g.store, dataset, meta, k, predictor_id)
+    cold = any(v is not None for v in meta.values())
+    if save and not cold:
+        raise UsageError("--save stores a new dataset: describe it (--domain, --num-classes, "
+                         "...) or drop --save")
+    with obj.open() as g, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnseenMetadataWarning)
+        if cold:
+            rows = recommend_new(g.store, dataset, meta, k, predictor_id, save=save)
         else:
             rows = workflow.recommend(g.store, dataset, k, predictor_id)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
     if as_json:
         _emit_json(rows)
     else:
@@ -477,18 +522,87 @@ def status(obj: Context, as_json: bool) -> None:
     if record is None:
         click.echo(f"no predictor yet ({data['observed']} observed edges); run graphrec train")
         return
+    served = (f" (version {data['version']}, written {data['predicted_at']})"
+              if data["version"] else " (none yet: run graphrec predict)")
     click.echo(f"predictor: {record['id']} ({record['model']}, trained {record['created_at']} "
                f"on {record['trained_on_edges']} edges)\nobserved:  {data['observed']}\n"
-               f"predicted: {data['predicted']}")
+               f"predicted: {data['predicted']}{served}")
     for line in workflow.describe_selection(record):
         click.echo(f"  {line}")
     if data["stale"]:
         changed = max(c for c in (data["last_observed_change"], data["last_score_change"])
-                      if c and c > record["created_at"])
+                      if c and c > data["read_at"])
         what = ("observed edges" if changed == data["last_observed_change"]
                 else "the scores it reads")
         click.echo(f"stale: {what} changed at {changed}, after training; run graphrec train, "
                    "then graphrec predict")
+
+
+@main.group()
+def predictors() -> None:
+    """List, switch and drop trained predictors.
+
+    \b
+      graphrec predictors list
+      graphrec predictors use ID     # recommend reads ID's predictions from now on
+      graphrec predictors drop ID    # its predictions, node and checkpoint
+    """
+
+
+@predictors.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@pass_ctx
+@handle_errors
+def predictors_list(obj: Context, as_json: bool) -> None:
+    """Every trained predictor, newest first; * marks the current one."""
+    with obj.open() as g:
+        records = g.predictors()
+    if as_json:
+        _emit_json(records)
+        return
+    if not records:
+        click.echo("no predictors yet; run graphrec train")
+        return
+    click.echo(format_table([{
+        "": "*" if r["current"] else "", "id": r["id"], "model": r["model"],
+        "trained": r["created_at"], "edges": r.get("trained_on_edges"),
+        "predicted": r["predicted"], "version": r.get("version") or "-"} for r in records]))
+
+
+@predictors.command("use")
+@click.argument("predictor_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@pass_ctx
+@handle_errors
+def predictors_use(obj: Context, predictor_id: str, as_json: bool) -> None:
+    """Make ID the current predictor: recommend, predict and cold start use it."""
+    with obj.open() as g:
+        record = g.use_predictor(predictor_id)
+    if as_json:
+        _emit_json(record)
+        return
+    note = ("" if record.get("version") else
+            "; it has no predictions yet (or they were replaced): run graphrec predict")
+    click.echo(f"{predictor_id} is now the current predictor{note}")
+
+
+@predictors.command("drop")
+@click.argument("predictor_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+@pass_ctx
+@handle_errors
+def predictors_drop(obj: Context, predictor_id: str, as_json: bool) -> None:
+    """Remove predictor ID: its predicted edges, its node and its checkpoint."""
+    with obj.open() as g:
+        result = g.drop_predictor(predictor_id)
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"dropped {predictor_id}: {result['predicted_edges_deleted']} predicted edges"
+               + (", its checkpoint" if result["checkpoint_deleted"] else ""))
+    if result["was_current"]:
+        click.echo(f"current predictor now: {result['current']}" if result["current"]
+                   else "no predictor left; run graphrec train")
 
 
 # -- synth and info -------------------------------------------------------------------------

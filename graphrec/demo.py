@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import queries
 from .api import open as open_graph
 from .config import default_home
 from .synth import generate_zoo
@@ -14,9 +13,11 @@ from .synth import generate_zoo
 def run_demo(echo: Callable[[str], None], home: Path | None = None, *, models: int = 30,
              datasets: int = 300, density: float = 0.3, seed: int = 0,
              epochs: int = 300) -> dict:
-    """Generate a zoo, ingest it, train SCG4Trf, predict, and recommend (cold start too)."""
+    """Generate a zoo, ingest it, train the default predictor, predict, and recommend (cold
+    start too)."""
     from .cli import format_table
     from .predict import workflow
+    from .predict.cold import recommend_new
 
     base = (home or default_home()) / "demo"
     zoo = generate_zoo(models, datasets, density, seed, base / "zoo")
@@ -44,12 +45,7 @@ def run_demo(echo: Callable[[str], None], home: Path | None = None, *, models: i
                 "train_size": 240, "labels": ["cat", "dog", "airplane", "apple", "bear",
                                               "bicycle", "bird", "book"]}
         name = "my_new_sketch_dataset"
-        exists = g.store.run(queries.get("predict/dataset-exists").text, {"name": name})
-        if exists[0]["exists"]:  # from an earlier run of the demo
-            workflow.predict(g.store, datasets=[name])
-            rows = workflow.recommend(g.store, name, k=5)
-        else:
-            rows = workflow.recommend_new(g.store, name, cold, k=5)
+        rows = recommend_new(g.store, name, cold, k=5)  # scored in memory, not stored
         answers[name] = rows
         echo(f"6. cold start: {name}, a dataset with no history, from its metadata alone:\n"
              + format_table(rows, ["model", "family", "source", "score"]))

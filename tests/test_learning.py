@@ -194,7 +194,7 @@ def test_same_seed_same_predictions_and_checkpoint_round_trip(zoo_db) -> None:
         workflow.predict(g.store, first["id"])
         assert _scores(g) == a
         second = workflow.train(g.store, "scg4trf", epochs=20, seed=3)
-        workflow.predict(g.store, second["id"])
+        workflow.predict(g.store, second["id"], keep=True)  # both sets stay
         by_predictor: dict[str, dict] = {}
         for r in g.store.run("MATCH (m:Model)-[p:PREDICTED]->(d:Dataset) RETURN m.name AS m, "
                              "d.name AS d, p.predictor AS p, p.score AS s"):
@@ -203,27 +203,69 @@ def test_same_seed_same_predictions_and_checkpoint_round_trip(zoo_db) -> None:
     assert by_predictor[first["id"]] == by_predictor[second["id"]] == a
 
 
-def test_cold_start_from_the_command_line(zoo_db) -> None:
+def _same_ranking(got: list[dict], want: list[dict]) -> None:
+    """The same models in the same order with the same scores (FalkorDB keeps 15 digits;
+    the GAT computes in float32)."""
+    assert [(r["model"], r["source"]) for r in got] == [(r["model"], r["source"]) for r in want]
+    assert [r["score"] for r in got] == pytest.approx([r["score"] for r in want], rel=1e-6)
+
+
+COLD = ["--domain", "sketch", "--num-classes", "4", "--samples-per-class", "10",
+        "--labels", "cat,dog,car,tree", "--k", "50", "--json"]
+
+
+@pytest.mark.parametrize("model", ["hla", "auto"])
+def test_cold_start_from_the_command_line(zoo_db, model: str) -> None:
     db, _ = zoo_db
-    assert _cli(db, "train", "--epochs", "10").exit_code == 0
+    assert _cli(db, "train", "--model", model, "--epochs", "10").exit_code == 0
+    assert _cli(db, "predict").exit_code == 0
     with graphrec.open(db) as g:
+        before = g.dump()
         models = g.stats()["nodes"]["Model"]
-    result = _cli(db, "recommend", "brand_new", "--domain", "sketch", "--num-classes", "4",
-                  "--samples-per-class", "10", "--labels", "cat,dog,car,tree", "--k", "50",
-                  "--json")
+    result = _cli(db, "recommend", "brand_new", *COLD)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == models, "every model gets a score for the new dataset"
     assert all(r["source"] == "predicted" and 0.0 <= r["score"] <= 1.0 for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    with graphrec.open(db) as g:
+        assert g.dump() == before, "without --save, a cold start writes nothing"
+    # --save stores it, with its predictions in the served set, scored as in memory.
+    saved = _cli(db, "recommend", "brand_new", *COLD, "--save")
+    assert saved.exit_code == 0, saved.output
+    assert json.loads(saved.stdout) == rows
     with graphrec.open(db) as g:
         node = g.store.run("MATCH (d:Dataset {name: 'brand_new'})-[:IN_DOMAIN]->(x) "
                            "RETURN properties(d) AS p, x.name AS domain")[0]
     assert node["domain"] == "sketch"
     assert node["p"]["train_size"] == 40 and node["p"]["labels"] == ["cat", "dog", "car", "tree"]
+    stored = json.loads(_cli(db, "recommend", "brand_new", "--k", "50", "--json").stdout)
+    _same_ranking(stored, rows)
+    # Scored from the models alone, it matches a `predict` that reads the whole graph.
+    assert _cli(db, "predict").exit_code == 0
+    _same_ranking(json.loads(_cli(db, "recommend", "brand_new", "--k", "50", "--json").stdout),
+                  rows)
     # A second time, it exists: describe-and-add is refused, plain recommend works.
-    again = _cli(db, "recommend", "brand_new", "--domain", "sketch")
-    assert again.exit_code == 2 and "already in the graph" in again.stderr
-    assert _cli(db, "recommend", "brand_new").exit_code == 0
+    refused = _cli(db, "recommend", "brand_new", "--domain", "sketch")
+    assert refused.exit_code == 2 and "already in the graph" in refused.stderr
+
+
+def test_cold_start_warns_about_metadata_the_graph_has_never_seen(zoo_db) -> None:
+    db, _ = zoo_db
+    assert _cli(db, "train", "--model", "hla").exit_code == 0
+    with graphrec.open(db) as g:
+        domains = g.stats()["nodes"]["Domain"]
+        label = g.store.run("MATCH (l:Label) RETURN l.name AS n ORDER BY n LIMIT 1")[0]["n"]
+    typo = _cli(db, "recommend", "new_one", "--domain", "sketchh", "--labels", "zzz,qqq")
+    assert typo.exit_code == 0, typo.output
+    assert "domain 'sketchh' is in no dataset" in typo.stderr
+    assert "close names: sketch" in typo.stderr
+    assert "none of the labels" in typo.stderr
+    known = _cli(db, "recommend", "new_two", "--domain", "sketch", "--labels", f"{label},zzz")
+    assert known.exit_code == 0 and "warning" not in known.stderr
+    with graphrec.open(db) as g:
+        assert g.stats()["nodes"]["Domain"] == domains, "a typo creates no Domain"
+    assert _cli(db, "recommend", "x", "--save").exit_code == 2  # --save needs metadata
 
 
 def test_status_says_when_predictions_are_stale(zoo_db, tmp_path: Path) -> None:

@@ -209,8 +209,10 @@ def test_every_file_runs_on_an_empty_graph(g: graphrec.Graphrec) -> None:
     """The database's own parser accepts every file (empty lists make the writes no-ops)."""
     for name in NAMES:
         q = queries.get(name)
-        assert q.writes == name.startswith(("ingest/upsert", "predict/create",
-                                            "predict/clear", "predict/write")), name
+        assert q.writes == name.startswith((
+            "ingest/upsert", "predict/create", "predict/clear", "predict/write",
+            "predict/adjust", "predict/delete", "predict/finish", "predict/forget",
+            "predict/set-current")), name
         params = {p.name: _PLACEHOLDER[p.type] for p in q.params}
         rows = g.store.run(q.text, params, write=q.writes)
         assert isinstance(rows, list), name

@@ -1,12 +1,15 @@
 // recommend: models ranked for a dataset, observed accuracy first-class, predictions beside it.
 // Each row is marked observed (measured accuracy) or predicted (score of the named predictor).
+// `graphrec predictors list` names the predictors and their complete prediction versions.
 // @param dataset string  the dataset's name
 // @param predictor string = null  a predictor id (graphrec passes the current one)
+// @param version string = null  its prediction version (graphrec passes the complete one)
 // @param k int = 5  how many models to return
 MATCH (d:Dataset {name: $dataset})
 MATCH (m:Model)
 OPTIONAL MATCH (m)-[t:TRANSFERS_TO]->(d)
 OPTIONAL MATCH (m)-[p:PREDICTED {predictor: $predictor}]->(d)
+WHERE $version IS NULL OR p.version = $version
 WITH m, t, p
 WHERE t IS NOT NULL OR p IS NOT NULL
 RETURN m.name AS model, m.family AS family,

@@ -282,6 +282,16 @@ class AutoPredictor(Predictor):
 
     # -- scoring ----------------------------------------------------------------------------
 
+    @property  # type: ignore[override]
+    def cold_start_reads_graph(self) -> bool:
+        """Only if a candidate the cold regime reads (its blend, or the level it keeps)
+        does: a blend of hla and proxy scores scores a new dataset without the graph."""
+        weights = (getattr(self, "selection_", None) or {}).get("cold", {}).get("weights", {})
+        learnt = [n for n in self.candidates if n in self._models]
+        used = {n for n, w in weights.items() if w > 0 and n in self._models}
+        used.add(next((n for n in learnt if weights.get(n, 0) > 0), learnt[0] if learnt else ""))
+        return any(self._models[n].cold_start_reads_graph for n in used if n in self._models)
+
     def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
         scorers = {n: m.scorer(graph) for n, m in self._models.items()}
         pair_scores = self._pairs.bind(graph) if self._pairs.width else None

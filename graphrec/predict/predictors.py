@@ -220,6 +220,10 @@ class Predictor(ABC):
     """
 
     name: ClassVar[str]
+    #: Whether scoring a dataset with no edges reads other datasets' edges from the graph
+    #: it is given (the GATs' message passing). If not, a cold start scores the new dataset
+    #: in a graph of the models and that dataset alone (`graphrec.predict.cold`).
+    cold_start_reads_graph: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._fitted = False
@@ -711,6 +715,7 @@ class GATPredictor(_FeaturePredictor):
 
     name = "scg4trf"
     skip: ClassVar[bool] = True
+    cold_start_reads_graph: ClassVar[bool] = True  # model embeddings pass messages over edges
     _PREDICT_CHUNK: ClassVar[int] = 1 << 18  # pairs decoded at once
 
     def __init__(self, hidden: int = 64, epochs: int = 300, lr: float = 5e-3, seed: int = 0,

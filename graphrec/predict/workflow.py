@@ -12,6 +12,7 @@ import inspect
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..ingest import utc_now
 from ..store import Row, Store
 from .graph import TransferGraph
 from .io import scores_by_metric
+from .versions import finish_version, get_predictor, new_version
 
 PAGE = 10_000  # nodes per read
 DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
@@ -30,20 +32,26 @@ WRITE_BATCH = 5_000
 PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
 
 
+def read_nodes(store: Store, kind: str) -> list[Row]:
+    """Every model or dataset ({name, props}), in name order, page by page."""
+    query = queries.get(f"predict/read-{kind}").text
+    rows: list[Row] = []
+    while True:
+        page = store.run(query, {"skip": len(rows), "limit": PAGE})
+        rows.extend(page)
+        if len(page) < PAGE:
+            return rows
+
+
+def dataset_exists(store: Store, name: str) -> bool:
+    return bool(store.run(queries.get("predict/dataset-exists").text,
+                          {"name": name})[0]["found"])
+
+
 def read_graph(store: Store) -> TransferGraph:
     """Pull models, datasets, observed accuracies and proxy scores (SCORED edges) out of the
     database, page by page."""
-
-    def nodes(kind: str) -> list[Row]:
-        query = queries.get(f"predict/read-{kind}").text
-        rows: list[Row] = []
-        while True:
-            page = store.run(query, {"skip": len(rows), "limit": PAGE})
-            rows.extend(page)
-            if len(page) < PAGE:
-                return rows
-
-    models, datasets = nodes("models"), nodes("datasets")
+    models, datasets = read_nodes(store, "models"), read_nodes(store, "datasets")
     model_names = [r["name"] for r in models]
     dataset_names = [r["name"] for r in datasets]
     mi = {n: i for i, n in enumerate(model_names)}
@@ -88,6 +96,7 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     from .registry import DEFAULT_PREDICTOR
 
     model = model or DEFAULT_PREDICTOR
+    read_at = utc_now()  # what changes after this moment, training did not see
     graph = read_graph(store)
     if len(graph.edges) == 0:
         raise UsageError("the graph has no observed edges to learn from; ingest some first "
@@ -109,7 +118,7 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     predictor.save(checkpoint)
     loss = getattr(predictor, "train_loss", None)
     props = {
-        "id": pid, "model": model, "created_at": created,
+        "id": pid, "model": model, "created_at": created, "read_at": read_at,
         "hyperparameters": json.dumps(predictor.get_config(), sort_keys=True, default=str),
         "trained_on_edges": len(graph.edges), "models": graph.num_models,
         "datasets": graph.num_datasets, "checkpoint": str(checkpoint),
@@ -122,6 +131,8 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     if selection:  # what `auto` chose, and its held-out figures: a JSON text on the node
         props["selection"] = json.dumps(selection, sort_keys=True)
     store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
+    store.run(queries.get("predict/set-current").text, {"id": pid}, write=True)
+    props["current"] = True
     return props
 
 
@@ -147,20 +158,6 @@ def describe_selection(record: dict[str, Any]) -> list[str]:
     if selection.get("skipped"):
         lines.append(f"skipped as too slow for this graph: {', '.join(selection['skipped'])}")
     return lines
-
-
-def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any]:
-    """A predictor's record: the given id, or the most recently trained one."""
-    if predictor_id:
-        rows = store.run(queries.get("predict/get-predictor").text, {"id": predictor_id})
-        if not rows:
-            raise UsageError(f"no predictor {predictor_id!r} in this database; "
-                             "`graphrec status` lists the current one")
-    else:
-        rows = store.run(queries.get("predict/latest-predictor").text)
-        if not rows:
-            raise UsageError("no trained predictor in this database; run `graphrec train`")
-    return rows[0]["predictor"]
 
 
 def load_predictor(record: dict[str, Any]):
@@ -201,33 +198,12 @@ def _unobserved_pairs(graph: TransferGraph, datasets: np.ndarray) -> np.ndarray:
     return pairs
 
 
-def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
-            datasets: list[str] | None = None, progress: bool = False) -> dict[str, Any]:
-    """Score every pair without an observed edge (or only `datasets`) and write the scores.
-
-    Works through the datasets in chunks of about PAIRS_PER_CHUNK pairs, so that memory stays
-    bounded for a zoo of any size. A new run of a predictor replaces its earlier predictions.
-    """
+def _scored(graph: TransferGraph, predictor, targets: np.ndarray, top_k: int | None,
+            progress: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(pairs, scores) of the unobserved pairs of `targets`, about PAIRS_PER_CHUNK at a
+    time, so that memory stays bounded for a zoo of any size."""
     from tqdm import tqdm
 
-    if top_k is not None and top_k < 1:
-        raise UsageError("--top-k must be 1 or more")
-    record = get_predictor(store, predictor_id)
-    predictor = load_predictor(record)
-    graph = read_graph(store)
-    started = time.perf_counter()
-    if datasets is not None:
-        targets = np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
-    else:
-        targets = np.arange(graph.num_datasets, dtype=np.int64)
-    pid = record["id"]
-    if datasets is None:
-        clear = queries.get("predict/clear-predictions").text
-        while store.run(clear, {"predictor": pid, "limit": 50_000}, write=True)[0]["deleted"]:
-            pass
-    write = queries.get("predict/write-predictions").text
-    now = utc_now()
-    written = 0
     score = predictor.scorer(graph)  # node embeddings once, then pairs chunk by chunk
     per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
     bar = tqdm(total=len(targets), unit="dataset", desc="predict", disable=not progress,
@@ -241,23 +217,94 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
                 if top_k is not None:
                     keep = _top_k(pairs, scores, top_k)
                     pairs, scores = pairs[keep], scores[keep]
-                for at in range(0, len(pairs), WRITE_BATCH):
-                    rows = [[graph.models[m], graph.datasets[d], float(s)] for (m, d), s in
-                            zip(pairs[at:at + WRITE_BATCH], scores[at:at + WRITE_BATCH],
-                                strict=True)]
-                    store.run(write, {"rows": rows, "predictor": pid, "now": now}, write=True)
-                written += len(pairs)
+                yield pairs, scores
             bar.update(len(chunk))
     finally:
         bar.close()
-    return {"predictor": pid, "predicted": written, "observed": len(graph.edges),
-            "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _targets(graph: TransferGraph, datasets: list[str] | None) -> np.ndarray:
+    if datasets is None:
+        return np.arange(graph.num_datasets, dtype=np.int64)
+    return np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
+
+
+def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray, scores: np.ndarray,
+           predictor_id: str, version: str) -> None:
+    write = queries.get("predict/write-predictions").text
+    now = utc_now()  # when this batch was written
+    for at in range(0, len(pairs), WRITE_BATCH):
+        rows = [[graph.models[m], graph.datasets[d], float(s)] for (m, d), s in
+                zip(pairs[at:at + WRITE_BATCH], scores[at:at + WRITE_BATCH], strict=True)]
+        store.run(write, {"rows": rows, "predictor": predictor_id, "version": version,
+                          "now": now}, write=True)
+
+
+def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
+            datasets: list[str] | None = None, progress: bool = False,
+            keep: bool = False) -> dict[str, Any]:
+    """Score every pair without an observed edge and write the scores as a new version.
+
+    The new version is read only once it is complete: then it becomes current and replaces
+    the predictor's earlier versions and (unless `keep`) every other predictor's
+    predictions. With `datasets`, only those datasets are scored again, in place, within
+    the predictor's complete version (the cold-start `--save` path).
+    """
+    if top_k is not None and top_k < 1:
+        raise UsageError("--top-k must be 1 or more")
+    record = get_predictor(store, predictor_id)
+    predictor = load_predictor(record)
+    graph = read_graph(store)
+    started = time.perf_counter()
+    targets = _targets(graph, datasets)
+    pid = record["id"]
+    partial = datasets is not None
+    version = record.get("version") if partial else new_version()
+    written = removed = 0
+    if partial and version is None:  # no complete set to add to: nothing is read anyway
+        return {"predictor": pid, "version": None, "predicted": 0, "removed": 0,
+                "observed": len(graph.edges), "seconds": 0.0}
+    if partial:
+        removed = store.run(queries.get("predict/clear-dataset-predictions").text,
+                            {"predictor": pid, "datasets": datasets}, write=True)[0]["deleted"]
+    for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
+        write_predictions(store, graph, pairs, scores, pid, version)
+        written += len(pairs)
+    if partial:
+        store.run(queries.get("predict/adjust-predicted").text,
+                  {"id": pid, "delta": written - removed}, write=True)
+    else:
+        removed = finish_version(store, record, version, written, top_k, keep)
+    return {"predictor": pid, "version": version, "predicted": written, "removed": removed,
+            "observed": len(graph.edges), "seconds": round(time.perf_counter() - started, 3)}
+
+
+def stream_predictions(store: Store, predictor_id: str | None = None,
+                       top_k: int | None = None, datasets: list[str] | None = None,
+                       progress: bool = False) -> Iterator[Row]:
+    """`predict` without writing: rows {model, dataset, score} of every unobserved pair (or
+    the top `top_k` per dataset), yielded chunk by chunk (Neo4j GDS's stream mode)."""
+    if top_k is not None and top_k < 1:
+        raise UsageError("--top-k must be 1 or more")
+    record = get_predictor(store, predictor_id)
+    predictor = load_predictor(record)
+    graph = read_graph(store)
+    targets = _targets(graph, datasets)
+
+    def rows() -> Iterator[Row]:
+        for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
+            order = np.lexsort((-scores, pairs[:, 1]))
+            for k in order:
+                yield {"model": graph.models[pairs[k, 0]],
+                       "dataset": graph.datasets[pairs[k, 1]], "score": float(scores[k])}
+
+    return rows()
 
 
 def recommend(store: Store, dataset: str, k: int = 5,
               predictor_id: str | None = None) -> list[Row]:
     """Models ranked for `dataset`: observed accuracies and the current predictor's scores."""
-    if not store.run(queries.get("predict/dataset-exists").text, {"name": dataset})[0]["exists"]:
+    if not dataset_exists(store, dataset):
         import difflib
 
         names = [r["name"] for r in store.run(queries.get("predict/dataset-names").text)]
@@ -273,8 +320,19 @@ def recommend(store: Store, dataset: str, k: int = 5,
         if predictor_id:
             raise
     q = queries.get("recommend")
-    return store.run(q.text, q.bind({"dataset": dataset, "k": k,
-                                     "predictor": record["id"] if record else None}))
+    return store.run(q.text, q.bind({"dataset": dataset, "k": k, **served(record)}))
+
+
+def served(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The recommend query's `predictor` and `version`: the predictor's complete version;
+    none (so no predicted rows) while it has none; any version for a predictor recorded
+    before versions existed (its edges have none)."""
+    if record is None:
+        return {"predictor": None, "version": None}
+    if record.get("version"):
+        return {"predictor": record["id"], "version": record["version"]}
+    legacy = "read_at" not in record
+    return {"predictor": record["id"], "version": None if legacy else ""}
 
 
 def add_dataset(store: Store, name: str, props: dict[str, Any]) -> None:
@@ -286,34 +344,26 @@ def add_dataset(store: Store, name: str, props: dict[str, Any]) -> None:
     ingest(store, ZooData(datasets={name: Entity(clean, ("command line", 0))}))
 
 
-def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
-                  predictor_id: str | None = None) -> list[Row]:
-    """Cold start: add `dataset` from its metadata, score it with the current predictor (no
-    retraining), and recommend."""
-    if store.run(queries.get("predict/dataset-exists").text, {"name": dataset})[0]["exists"]:
-        raise UsageError(f"dataset {dataset!r} is already in the graph; drop the metadata "
-                         "options to recommend for it")
-    get_predictor(store, predictor_id)  # fail before writing anything
-    add_dataset(store, dataset, props)
-    predict(store, predictor_id, datasets=[dataset])
-    return recommend(store, dataset, k, predictor_id)
-
-
 def status(store: Store) -> dict[str, Any]:
     """The current predictor, observed and predicted counts, and whether predictions are
-    stale (observed edges, or the scores it reads, changed after it was trained)."""
+    stale: observed edges, or the scores it reads, written after training read the graph."""
     try:
         record: dict[str, Any] | None = get_predictor(store)
     except UsageError:
         record = None
-    row = store.run(queries.get("predict/status").text,
-                    {"predictor": record["id"] if record else None})[0]
-    stale = bool(record and row["last_observed_change"]
-                 and row["last_observed_change"] > record["created_at"])
+    row = store.run(queries.get("predict/status").text)[0]
+    predicted = 0
+    if record is not None and (record.get("version") or "read_at" not in record):
+        predicted = store.run(queries.get("predict/count-predictions").text,
+                              served(record))[0]["predicted"]
+    since = (record.get("read_at") or record["created_at"]) if record else None
+    stale = bool(since and row["last_observed_change"] and row["last_observed_change"] > since)
     # A predictor that reads scores learnt their weights from the scores it saw.
     reads_scores = bool(record and json.loads(record.get("score_metrics") or "[]"))
     stale = stale or bool(reads_scores and row["last_score_change"]
-                          and row["last_score_change"] > record["created_at"])
-    return {"predictor": record, "observed": row["observed"], "predicted": row["predicted"],
+                          and row["last_score_change"] > since)
+    return {"predictor": record, "observed": row["observed"], "predicted": predicted,
+            "version": record.get("version") if record else None,
+            "predicted_at": record.get("predicted_at") if record else None,
             "last_observed_change": row["last_observed_change"],
-            "last_score_change": row["last_score_change"], "stale": stale}
+            "last_score_change": row["last_score_change"], "read_at": since, "stale": stale}

@@ -28,6 +28,13 @@ UNIQUE_KEYS: dict[str, str] = {
     "Predictor": "id",
 }
 
+#: Relationship properties that are indexed: a predictor's predictions are found (counted,
+#: replaced, dropped) by `PREDICTED.predictor`, proxy scores by `SCORED.metric`.
+RELATIONSHIP_INDEXES: dict[str, str] = {
+    "PREDICTED": "predictor",
+    "SCORED": "metric",
+}
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -81,7 +88,8 @@ class Store(ABC):
 
     @abstractmethod
     def ensure_schema(self) -> None:
-        """Create the uniqueness constraints / indexes of `UNIQUE_KEYS` if missing."""
+        """Create the uniqueness constraints / indexes of `UNIQUE_KEYS` and the
+        relationship indexes of `RELATIONSHIP_INDEXES` if missing."""
 
     @abstractmethod
     def close(self) -> None:

@@ -10,7 +10,7 @@ from falkordb.helpers import stringify_param_value
 
 from ..config import Target
 from ..errors import StoreError
-from .base import UNIQUE_KEYS, Row, Statement, Store, plain
+from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Statement, Store, plain
 from .embedded import EmbeddedServer
 
 LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
@@ -111,6 +111,10 @@ class FalkorStore(Store):
         existing = {(row["label"], tuple(row["properties"]))
                     for row in self.run("CALL db.indexes() YIELD label, properties "
                                         "RETURN label, properties")}
+        for rel, key in RELATIONSHIP_INDEXES.items():
+            if (rel, (key,)) not in existing:  # names come from the constant, never input
+                self._tolerate_exists(lambda rel=rel, key=key: self.run(
+                    f"CREATE INDEX FOR ()-[r:{rel}]-() ON (r.{key})", write=True))
         constraints = {(row["label"], tuple(row["properties"]))
                        for row in self.run("CALL db.constraints() YIELD label, properties "
                                            "RETURN label, properties")}

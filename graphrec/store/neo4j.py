@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import Target
 from ..errors import StoreError
-from .base import UNIQUE_KEYS, Row, Store, plain
+from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Store, plain
 
 # The driver logs connection failures that graphrec already reports as one clear error.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
@@ -69,6 +69,9 @@ class Neo4jStore(Store):
                 f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
                 write=True,
             )
+        for rel, key in RELATIONSHIP_INDEXES.items():
+            self.run(f"CREATE INDEX graphrec_{rel.lower()}_{key} IF NOT EXISTS "
+                     f"FOR ()-[r:{rel}]-() ON (r.{key})", write=True)
 
     def close(self) -> None:
         driver = getattr(self, "_driver", None)

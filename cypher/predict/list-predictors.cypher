@@ -1,5 +1,4 @@
-// latest-predictor: the most recently trained predictor (the current one).
+// list-predictors: every trained predictor, newest first.
 MATCH (p:Predictor)
 RETURN properties(p) AS predictor
 ORDER BY p.created_at DESC, p.id DESC
-LIMIT 1

@@ -1,0 +1,7 @@
+// adjust-predicted: change the recorded size of a predictor's complete version.
+// After some datasets were scored again in place, by `delta` edges.
+// @param id string  the predictor's id
+// @param delta int  edges added (negative: removed)
+MATCH (p:Predictor {id: $id})
+SET p.predicted = coalesce(p.predicted, 0) + $delta
+RETURN p.predicted AS predicted

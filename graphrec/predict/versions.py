@@ -1,0 +1,117 @@
+"""Predictors and their prediction versions in the database: which one is current, and the
+sets of PREDICTED edges each one wrote.
+
+Why versions: a `predict` writes many batches, and a reader must never see half a set. Each
+run writes its edges under a new `version`; the Predictor node records a version only once
+every batch is in (`finish-predictions`, one statement that also makes the predictor
+current). Readers ask for the recorded version, so a killed run leaves the previous set in
+service, and the next finished run removes the leftovers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from .. import queries
+from ..errors import UsageError
+from ..ingest import utc_now
+from ..store import Store
+
+__all__ = ["DELETE_BATCH", "clear_predictions", "drop_predictor", "finish_version",
+           "get_predictor", "list_predictors", "new_version", "use_predictor"]
+
+DELETE_BATCH = 50_000  # predicted edges deleted per statement
+
+
+def new_version() -> str:
+    """A version id that sorts by time and does not collide between concurrent runs."""
+    stamp = utc_now().replace(":", "").replace("-", "")[:15]
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any]:
+    """A predictor's record: the given id, or the current one."""
+    if predictor_id:
+        rows = store.run(queries.get("predict/get-predictor").text, {"id": predictor_id})
+        if not rows:
+            raise UsageError(f"no predictor {predictor_id!r} in this database; "
+                             "`graphrec predictors list` names the ones there are")
+    else:
+        rows = store.run(queries.get("predict/current-predictor").text)
+        if not rows:
+            raise UsageError("no trained predictor in this database; run `graphrec train`")
+    return rows[0]["predictor"]
+
+
+def list_predictors(store: Store) -> list[dict[str, Any]]:
+    """Every predictor's record, newest first, with `current` set on exactly one (the one
+    `get_predictor` answers) and `predicted` the size of its complete version (0: none)."""
+    records = [r["predictor"] for r in store.run(queries.get("predict/list-predictors").text)]
+    current = get_predictor(store)["id"] if records else None
+    for record in records:
+        record["current"] = record["id"] == current
+        record["predicted"] = int(record.get("predicted") or 0) if record.get("version") else 0
+    return records
+
+
+def use_predictor(store: Store, predictor_id: str) -> dict[str, Any]:
+    """Make `predictor_id` the current predictor; returns its record."""
+    record = get_predictor(store, predictor_id)  # a clear error for an unknown id
+    store.run(queries.get("predict/set-current").text, {"id": predictor_id}, write=True)
+    record["current"] = True
+    return record
+
+
+def clear_predictions(store: Store, predictor_id: str, keep: str | None = None) -> int:
+    """Delete a predictor's predicted edges (all, or all but version `keep`), in batches.
+    Deleting all of them also forgets the predictor's version (before the first batch, so
+    that a reader never takes a half-deleted set for a complete one)."""
+    if keep is None:
+        store.run(queries.get("predict/forget-version").text, {"id": predictor_id}, write=True)
+    query = queries.get("predict/clear-predictions").text
+    deleted = 0
+    while True:
+        n = store.run(query, {"predictor": predictor_id, "keep": keep,
+                              "limit": DELETE_BATCH}, write=True)[0]["deleted"]
+        deleted += n
+        if n < DELETE_BATCH:
+            return deleted
+
+
+def finish_version(store: Store, record: dict[str, Any], version: str, count: int,
+                   top_k: int | None, keep_others: bool) -> int:
+    """Record `version` as the predictor's complete set and make it current, then remove
+    what it replaces: the predictor's other versions (older ones, or a killed run's), and,
+    unless `keep_others`, every other predictor's predictions. Returns edges removed."""
+    store.run(queries.get("predict/finish-predictions").text,
+              {"id": record["id"], "version": version, "now": utc_now(), "count": count,
+               "top_k": top_k}, write=True)
+    removed = clear_predictions(store, record["id"], keep=version)
+    if not keep_others:
+        for other in store.run(queries.get("predict/list-predictors").text):
+            if other["predictor"]["id"] != record["id"]:
+                removed += clear_predictions(store, other["predictor"]["id"])
+    return removed
+
+
+def drop_predictor(store: Store, predictor_id: str) -> dict[str, Any]:
+    """Remove a predictor: its predicted edges, its node and its checkpoint file. If it was
+    current, the most recently trained remaining predictor becomes current."""
+    record = get_predictor(store, predictor_id)
+    was_current = get_predictor(store)["id"] == predictor_id
+    deleted = clear_predictions(store, predictor_id)
+    store.run(queries.get("predict/delete-predictor").text, {"id": predictor_id}, write=True)
+    checkpoint = Path(str(record.get("checkpoint") or ""))
+    removed_file = False
+    if record.get("checkpoint") and checkpoint.is_file():
+        checkpoint.unlink()
+        removed_file = True
+    rest = store.run(queries.get("predict/list-predictors").text)
+    if was_current and rest:
+        store.run(queries.get("predict/set-current").text,
+                  {"id": rest[0]["predictor"]["id"]}, write=True)
+    return {"dropped": predictor_id, "was_current": was_current,
+            "predicted_edges_deleted": deleted, "checkpoint_deleted": removed_file,
+            "current": get_predictor(store)["id"] if rest else None}
