@@ -230,14 +230,15 @@ def _transfers(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
                had_edges: bool) -> None:
     compare = queries.get("ingest/compare-transfers").text
     write = queries.get("ingest/upsert-transfers").text
-    now = utc_now()
     for batch in _dataset_batches(_by_dataset(zoo.transfers), EDGE_BATCH):
         rows = [[m, d, zoo.transfer_props((m, d))] for m, d in batch]
         known = (_compare(store, compare, rows, lambda r: (r["model"], r["dataset"]))
                  if had_edges else {})
         rows = [row for row in rows if _count(counts, known.get((row[0], row[1])))]
         if rows:
-            writer.submit(write, {"rows": rows, "now": now})
+            # Stamped per batch, as it is sent: staleness compares when each write
+            # happened with when training read the graph.
+            writer.submit(write, {"rows": rows, "now": utc_now()})
         bar.update(len(batch))
 
 
@@ -245,7 +246,6 @@ def _scores(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
             had_edges: bool) -> None:
     compare = queries.get("ingest/compare-scores").text
     write = queries.get("ingest/upsert-scores").text
-    now = utc_now()
     for batch in _dataset_batches(_by_dataset(zoo.scores), EDGE_BATCH):
         rows = [{"model": m, "dataset": d, "metric": metric, "value": zoo.scores[(m, d, metric)]}
                 for m, d, metric in batch]
@@ -255,5 +255,7 @@ def _scores(store: Store, writer: _Writer, zoo: ZooData, counts: Counts, bar,
         rows = [r for r in rows
                 if _count(counts, known.get((r["model"], r["dataset"], r["metric"])))]
         if rows:
-            writer.submit(write, {"rows": rows, "now": now})
+            # Stamped per batch, as it is sent: staleness compares when each write
+            # happened with when training read the graph.
+            writer.submit(write, {"rows": rows, "now": utc_now()})
         bar.update(len(batch))

@@ -1,6 +1,6 @@
 // upsert-scores: set proxy transferability scores (LogME, LEEP, ...), one edge per metric.
 // @param rows list  maps {model, dataset, metric, value}
-// @param now string  when this ingest ran (ISO 8601), stored as updated_at
+// @param now string  when this batch was written (ISO 8601), stored as updated_at
 UNWIND $rows AS row
 MATCH (m:Model {name: row.model})
 MATCH (d:Dataset {name: row.dataset})
