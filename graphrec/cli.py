@@ -811,5 +811,31 @@ def info(obj: Context, as_json: bool) -> None:
                        else f"{key:>10}: {value}")
 
 
+# -- serve ----------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; a non-loopback one needs --allow-remote.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port (0: any free one, printed at start).")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a non-loopback --host. The API has no authentication: anyone who "
+                   "can reach the port can read and change the graph.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info",
+                                                "debug"]), default="info", show_default=True)
+@pass_ctx
+@handle_errors
+def serve(obj: Context, host: str, port: int, allow_remote: bool, log_level: str) -> None:
+    """Serve the graph as an HTTP JSON API until Ctrl+C (OpenAPI docs at /docs).
+
+    \b
+      GET  /health   GET /status   GET /recommend?dataset=NAME&k=5
+      POST /recommend  (cold start)   POST /records  (new fine-tuning results)
+    """
+    from .serve import run
+
+    run(obj.db, host, port, allow_remote=allow_remote, log_level=log_level)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
