@@ -37,11 +37,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
 
-from . import __version__, queries
+from . import __version__
 from .api import Graphrec
 from .api import open as open_graph
 from .errors import GraphrecError, Problem, StoreError, UsageError, ValidationError
 from .loaders.build import ZooData
+from .predict.workflow import dataset_exists
 
 logger = logging.getLogger("uvicorn.error")  # configured by uvicorn, beside its own lines
 MAX_K, MAX_RECORDS = 10_000, 100_000
@@ -90,6 +91,7 @@ class ColdStart(_Body):
     k: int = Field(5, ge=1, le=MAX_K)
     metadata: Metadata
     predictor: str | None = None
+    save: bool = False  # also store the dataset (and its predictions) in the graph
 
 
 class Records(_Body):
@@ -348,9 +350,7 @@ def _routes(app: FastAPI) -> None:
         try:
             rows = g.recommend(dataset, k, predictor=predictor)
         except UsageError as exc:
-            exists = g.store.run(queries.get("predict/dataset-exists").text,
-                                 {"name": dataset})[0]["exists"]
-            if not exists:
+            if not dataset_exists(g.store, dataset):
                 raise NotFound(str(exc)) from None
             raise
         return {"dataset": dataset, "rows": json_safe(rows)}
@@ -372,7 +372,8 @@ def _routes(app: FastAPI) -> None:
         # trading warnings (a read in another thread could still add one of its own).
         with request.app.state.write_lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the same warning again, for the next client too
-            rows = g.recommend(body.dataset, body.k, predictor=body.predictor, metadata=meta)
+            rows = g.recommend(body.dataset, body.k, predictor=body.predictor, metadata=meta,
+                               save=body.save)
         return {"dataset": body.dataset, "rows": json_safe(rows),
                 "warnings": _warnings(caught)}
 

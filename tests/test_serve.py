@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -139,7 +138,7 @@ def test_recommend_limits_and_other_usage_errors(served: Served) -> None:
                                                       "predictor": "nope"})
     assert unknown.status_code == 422
     assert unknown.json() == {"error": "no predictor 'nope' in this database; "
-                                       "`graphrec status` lists the current one"}
+                                       "`graphrec predictors list` names the ones there are"}
 
 
 def test_cold_start_returns_every_model_or_k(served: Served) -> None:
@@ -158,22 +157,26 @@ def test_cold_start_returns_every_model_or_k(served: Served) -> None:
     assert two.status_code == 200 and len(two.json()["rows"]) == 2
 
 
-def test_cold_start_returns_the_warnings(served: Served,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    original = Graphrec.recommend
-
-    def warning_recommend(self, *args, **kwargs):
-        warnings.warn("domain 'comics' is not in the graph", stacklevel=1)
-        warnings.warn("old API", DeprecationWarning, stacklevel=1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Graphrec, "recommend", warning_recommend)
-    body = {"dataset": "comics_1", "k": 3, "metadata": {"domain": "comics"}}
-    for name in ("comics_1", "comics_2"):  # the same warning is reported every time
-        response = served.client.post("/recommend", json={**body, "dataset": name})
+def test_cold_start_warns_and_stores_only_when_asked(served: Served) -> None:
+    body = {"dataset": "comics_1", "k": 3, "metadata": {"domain": "sketchh"}}
+    with served.open() as g:
+        before = g.dump()
+    for _ in range(2):  # the same warning is reported every time
+        response = served.client.post("/recommend", json=body)
         assert response.status_code == 200, response.text
-        assert response.json()["warnings"] == ["domain 'comics' is not in the graph"]
+        [warning] = response.json()["warnings"]
+        assert "domain 'sketchh' is in no dataset" in warning and "sketch" in warning
         assert len(response.json()["rows"]) == 3
+    with served.open() as g:
+        assert g.dump() == before, "a cold start without save writes nothing"
+    saved = served.client.post("/recommend", json={**body, "dataset": "comics_2",
+                                                   "metadata": {"domain": "sketch"},
+                                                   "save": True})
+    assert saved.status_code == 200 and saved.json()["warnings"] == []
+    known = served.client.get("/recommend", params={"dataset": "comics_2", "k": 3})
+    assert known.status_code == 200
+    assert [r["model"] for r in known.json()["rows"]] == [
+        r["model"] for r in saved.json()["rows"]]
 
 
 @pytest.mark.parametrize(("body", "words"), [
