@@ -605,6 +605,80 @@ def predictors_drop(obj: Context, predictor_id: str, as_json: bool) -> None:
                    else "no predictor left; run graphrec train")
 
 
+@main.group()
+def db() -> None:
+    """Start, stop and inspect the embedded database's server.
+
+    Every command starts it when needed; it then stays up for the next command and stops
+    by itself after an idle time (GRAPHREC_SERVER_IDLE seconds, default 900).
+
+    \b
+      graphrec db start --idle 3600   # keep it up for an hour of quiet
+      graphrec db status
+      graphrec db stop
+    """
+
+
+def _describe_server(info: dict[str, Any]) -> str:
+    memory = info.get("memory_bytes")
+    return (f"running: pid {info['pid']}, {info['folder']}\n"
+            f"idle stop: after {info['idle_s']:g} s without a user"
+            + ("" if info["watchdog"] or not info["idle_s"] else " (watchdog not running)")
+            + f"\nin use: {'yes' if info['in_use'] else 'no'}"
+            + (f"\nuptime: {info['uptime_s']} s" if info.get("uptime_s") is not None else "")
+            + (f"\nmemory: {memory / 2**20:.1f} MiB" if memory else "")
+            + f"\nlog on disk: {info['log_bytes'] / 2**20:.1f} MiB")
+
+
+@db.command("start")
+@click.option("--idle", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop after this long without a user (default: GRAPHREC_SERVER_IDLE, "
+                   "else 900). Changes a running server's idle time too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the server's state as JSON.")
+@pass_ctx
+@handle_errors
+def db_start(obj: Context, idle: float | None, as_json: bool) -> None:
+    """Start the server now (or keep the running one)."""
+    from . import server
+
+    info = server.start(obj.db, idle)
+    if as_json:
+        _emit_json(info)
+    else:
+        click.echo(_describe_server(info))
+
+
+@db.command("stop")
+@click.option("--force", is_flag=True, help="Stop it even while another graphrec uses it.")
+@click.option("--json", "as_json", is_flag=True, help="Print {stopped: bool} as JSON.")
+@pass_ctx
+@handle_errors
+def db_stop(obj: Context, force: bool, as_json: bool) -> None:
+    """Fold the log into a snapshot and stop the server."""
+    from . import server
+
+    stopped = server.stop(obj.db, force=force)
+    if as_json:
+        _emit_json({"stopped": stopped})
+    else:
+        click.echo("stopped" if stopped else "not running")
+
+
+@db.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the server's state as JSON.")
+@pass_ctx
+@handle_errors
+def db_status(obj: Context, as_json: bool) -> None:
+    """Whether the server runs, and its idle time, uptime, memory and log size."""
+    from . import server
+
+    info = server.status(obj.db)
+    if as_json:
+        _emit_json({"running": info is not None, **(info or {})})
+    else:
+        click.echo(_describe_server(info) if info else "not running")
+
+
 # -- synth and info -------------------------------------------------------------------------
 
 @main.command()

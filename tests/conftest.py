@@ -24,9 +24,12 @@ NEO4J_URI = os.environ.get("GRAPHREC_TEST_NEO4J_URI")
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
                    ) -> Path:
-    """Every test gets its own GRAPHREC_HOME, so nothing touches the user's database."""
+    """Every test gets its own GRAPHREC_HOME, so nothing touches the user's database, and
+    embedded servers stop with their last user (the server-lifetime tests set an idle time
+    of their own), so that no test leaves a server behind."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("GRAPHREC_HOME", str(home))
+    monkeypatch.setenv("GRAPHREC_SERVER_IDLE", "0")
     monkeypatch.delenv("GRAPHREC_DB", raising=False)
     return home
 

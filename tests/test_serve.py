@@ -45,6 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("serve")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRAPHREC_HOME", str(folder / "home"))
+        mp.setenv("GRAPHREC_SERVER_IDLE", "0")  # module-scoped: before the autouse fixture
         records = write_csv(folder / "in" / "records.csv", "model,dataset,accuracy\n"
                             "r18,sketch_a,0.60\nr50,sketch_a,0.80\nvit_b,sketch_a,0.70\n"
                             "r18,sketch_b,0.50\nvit_b,sketch_b,0.50\nr18,photo_a,0.90\n")

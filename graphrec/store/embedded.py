@@ -10,10 +10,17 @@ How it stays safe:
 - It listens on a unix socket only (no TCP port), in a 0700 folder, and requires a random
   password kept in a 0600 file: other users of the machine cannot reach it.
 - Several graphrec processes share one server. `server.lock` serialises start-up and
-  shut-down; every user holds a shared lock on `users.lock` while it works; whoever releases
-  last (its exclusive try succeeds) shuts the server down. Locks die with their process, so a
-  killed graphrec never blocks the next one, and a stale socket or state file from a killed
-  server is detected (no answer to PING) and cleared before a new server starts.
+  shut-down; every user holds a shared lock on `users.lock` while it works. Locks die with
+  their process, so a killed graphrec never blocks the next one, and a stale socket or state
+  file from a killed server is detected (no answer to PING, or a pid that is no longer a
+  redis-server) and cleared before a new server starts.
+
+How long it lives: starting the server and loading its data costs seconds on a big graph,
+so it outlives the command that started it. A small watchdog process (`graphrec.store.idle`)
+stops it after `idle` seconds without a user (GRAPHREC_SERVER_IDLE, default 900; 0 stops it
+with its last user, as tests do). Before stopping, the log is folded into a snapshot
+(BGREWRITEAOF with the RDB preamble), so the next start loads a snapshot plus a short tail
+instead of replaying every write. `graphrec db start|stop|status` manage it by hand.
 """
 
 from __future__ import annotations
@@ -25,15 +32,33 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ..errors import ServerError
+from ..errors import ServerError, UsageError
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
 START_TIMEOUT_S = float(os.environ.get("GRAPHREC_SERVER_START_TIMEOUT", "300"))
+DEFAULT_IDLE_S = 900.0
+COMPACT_TIMEOUT_S = 600.0
+
+
+def idle_seconds() -> float:
+    """GRAPHREC_SERVER_IDLE: how long a server without users stays up (0: not at all)."""
+    raw = os.environ.get("GRAPHREC_SERVER_IDLE", "")
+    if not raw.strip():
+        return DEFAULT_IDLE_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ServerError(f"GRAPHREC_SERVER_IDLE must be a number of seconds, got {raw!r}"
+                          ) from None
+    if not value >= 0 or value == float("inf"):
+        raise ServerError(f"GRAPHREC_SERVER_IDLE must be 0 or more seconds, got {raw!r}")
+    return value
 
 
 def _binaries() -> tuple[str, str]:
@@ -82,6 +107,27 @@ def _is_server(pid: int) -> bool:
         except (OSError, subprocess.SubprocessError):
             return True  # cannot tell: trust the pid, as before
     return "redis-server" in command
+
+
+def _compact(client) -> None:
+    """Fold the append-only log into a snapshot (best effort: the log alone is complete),
+    so that the next start loads a snapshot instead of replaying every write."""
+    import redis
+
+    try:
+        persistence = client.info("persistence")
+        tail = persistence.get("aof_current_size", 0) - persistence.get("aof_base_size", 0)
+        if persistence.get("aof_base_size") is not None and tail < (1 << 20):
+            return  # the log is a snapshot and a short tail already
+        client.bgrewriteaof()
+        deadline = time.monotonic() + COMPACT_TIMEOUT_S
+        while time.monotonic() < deadline:
+            info = client.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return
+            time.sleep(0.05)
+    except redis.exceptions.RedisError:
+        return
 
 
 def _admin_client(socket: str, password: str, timeout: float):
@@ -139,8 +185,11 @@ class EmbeddedServer:
             os.close(fd)
 
     # -- public ----------------------------------------------------------------------------
-    def acquire(self) -> tuple[str, str]:
-        """Return (socket path, password) of a running server, starting one if needed."""
+    def acquire(self, idle: float | None = None) -> tuple[str, str]:
+        """Return (socket path, password) of a running server, starting one if needed.
+
+        `idle` (default: `idle_seconds()`) is how long a server started here stays up
+        without users; a running server keeps its own unless `idle` is given."""
         if self._users_fd is not None:
             return self.socket or "", self.password or ""
         try:
@@ -154,19 +203,32 @@ class EmbeddedServer:
         with self._server_lock():
             state = self._running_state()
             if state is None:
-                state = self._start()
+                state = self._start(idle_seconds() if idle is None else idle)
+            elif idle is not None and idle != state.get("idle"):
+                state["idle"] = idle
+                self._write_state(state)
+            if float(state.get("idle", 0)) > 0 and not _pid_alive(int(state.get("watchdog", 0))):
+                state["watchdog"] = self._spawn_watchdog()
+                self._write_state(state)
             self.socket, self.password, self.pid = state["socket"], state["password"], state["pid"]
             fd = os.open(self.dir / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_SH)
             self._users_fd = fd
+            self._touch()
         return self.socket, self.password
 
     def release(self) -> None:
-        """Stop using the server; the last user shuts it down cleanly."""
+        """Stop using the server. It stays up for the next command (the watchdog stops it
+        when idle), unless its idle time is 0: then the last user shuts it down."""
         if self._users_fd is None:
             return
+        fd, self._users_fd = self._users_fd, None
+        state = self._read_state() or {}
+        if float(state.get("idle", 0)) > 0:
+            self._touch()  # idle time counts from now
+            os.close(fd)
+            return
         with self._server_lock():
-            fd, self._users_fd = self._users_fd, None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 last = True
@@ -178,12 +240,101 @@ class EmbeddedServer:
             finally:
                 os.close(fd)
 
+    def in_use(self) -> bool:
+        """Whether a graphrec process (other than this one) is using the server now."""
+        fd = os.open(self.dir / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def info(self) -> dict | None:
+        """The running server's state and figures (None: not running)."""
+        import redis
+
+        state = self._read_state()
+        if not state or not _is_server(int(state.get("pid", 0))):
+            return None
+        client = _admin_client(state["socket"], state["password"], 5)
+        try:
+            server, memory = client.info("server"), client.info("memory")
+            persistence = client.info("persistence")
+        except (redis.exceptions.RedisError, OSError):  # loading, or going down
+            server, memory, persistence = {}, {}, {}
+        finally:
+            client.close()
+        log_bytes = sum(f.stat().st_size for f in (self.dir / "appendonly").glob("*")
+                        if f.is_file()) if (self.dir / "appendonly").is_dir() else 0
+        return {"pid": state["pid"], "socket": state["socket"],
+                "idle_s": float(state.get("idle", 0)),
+                "watchdog": _pid_alive(int(state.get("watchdog", 0))),
+                "started_at": state.get("started_at"),
+                "uptime_s": server.get("uptime_in_seconds"),
+                "memory_bytes": memory.get("used_memory"),
+                "log_bytes": log_bytes, "loading": bool(persistence.get("loading")),
+                "in_use": self.in_use()}
+
+    def stop(self, *, force: bool = False) -> bool:
+        """Fold the log into a snapshot and stop the server now; False if none was running.
+        Refuses (UsageError) while another graphrec uses it, unless `force`."""
+        with self._server_lock():
+            state = self._read_state()
+            if not state or not _is_server(int(state.get("pid", 0))):
+                self._running_state()  # clears stale files
+                return False
+            if not force and self.in_use():
+                raise UsageError(f"the database server in {self.dir} is in use by another "
+                                  "graphrec process; try again when it is done, or pass "
+                                  "--force to stop it anyway")
+            self._shutdown()
+            return True
+
+    def last_used(self) -> float:
+        """When a graphrec process last started or stopped using the server (epoch s)."""
+        try:
+            return (self.dir / "users.lock").stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def _touch(self) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self.dir / "users.lock")
+
+    def stop_if_idle(self, idle: float, seen: float) -> bool:
+        """The watchdog's step: stop the server if nobody has used it for `idle` seconds,
+        counting from the last use it saw (`seen`, epoch s) or recorded. True if stopped."""
+        with self._server_lock():
+            if self.in_use() or time.time() - max(seen, self.last_used()) < idle:
+                return False
+            self._shutdown()
+            return True
+
     # -- internals -------------------------------------------------------------------------
     def _read_state(self) -> dict | None:
         try:
             return json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             return None
+
+    def _write_state(self, state: dict) -> None:
+        """Replace the state file atomically (readers never see half of it)."""
+        tmp = self.state_file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(state, fh)
+        os.replace(tmp, self.state_file)
+
+    def _spawn_watchdog(self) -> int:
+        """Start the process that stops the server when idle; it outlives this one."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graphrec.store.idle", str(self.home)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "watchdog.log", "ab"),  # noqa: SIM115 - the child owns it
+            start_new_session=True, close_fds=True)
+        return proc.pid
 
     def _ping(self, socket: str, password: str, timeout: float = 2.0) -> str:
         """'ok', 'loading' or 'down'."""
@@ -236,7 +387,7 @@ class EmbeddedServer:
         digest = hashlib.sha1(str(self.dir).encode()).hexdigest()[:16]
         return str(short / f"{digest}.sock")
 
-    def _start(self) -> dict:
+    def _start(self, idle: float) -> dict:
         redis_server, module = _binaries()
         socket = self._socket_path()
         Path(socket).unlink(missing_ok=True)
@@ -258,6 +409,7 @@ class EmbeddedServer:
             "appendfsync always",
             'appenddirname "appendonly"',
             'dbfilename "dump.rdb"',
+            "aof-use-rdb-preamble yes",
             'save ""',
             "auto-aof-rewrite-percentage 100",
             "auto-aof-rewrite-min-size 32mb",
@@ -281,10 +433,9 @@ class EmbeddedServer:
             if pid and not _pid_alive(pid):
                 break
             if pid and Path(socket).exists() and self._ping(socket, password) == "ok":
-                state = {"pid": pid, "socket": socket, "password": password}
-                fd = os.open(self.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(state, fh)
+                state = {"pid": pid, "socket": socket, "password": password, "idle": idle,
+                         "started_at": time.time(), "watchdog": 0}
+                self._write_state(state)
                 return state
             time.sleep(0.05)
         tail = ""
@@ -304,6 +455,7 @@ class EmbeddedServer:
             return
         client = _admin_client(state["socket"], state["password"], 30)
         try:
+            _compact(client)
             client.shutdown(nosave=True)  # the append-only file already holds every write
         except redis.exceptions.ConnectionError:
             pass  # it closes the connection as it goes
