@@ -248,9 +248,7 @@ class Graphrec:
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Node counts by label and relationship counts by type."""
-        nodes = {r["label"]: r["count"] for r in self.query("admin/node-counts")}
-        rels = {r["type"]: r["count"] for r in self.query("admin/relationship-counts")}
-        return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}
+        return self.store.counts()
 
     def dump(self) -> dict[str, list]:
         """Every node and relationship, sorted: a full, comparable picture of the graph."""

@@ -206,3 +206,30 @@ def test_build_does_not_touch_the_database(tmp_path: Path, domainnet: Path) -> N
                      base=domainnet)
     zoo = build(spec)
     assert len(zoo.transfers) == 2700 and len(zoo.datasets) == 270
+
+
+def test_unchanged_edges_are_found_by_digest_and_legacy_edges_in_full(
+        g: graphrec.Graphrec, tmp_path: Path) -> None:
+    """A re-ingest compares each edge's stored digest; one changed property is an update.
+    Edges written before digests (none stored) are compared property by property. (The
+    files keep one name: the source file's name is a property of the edge too.)"""
+    text = "model,dataset,accuracy,lr\nm1,d1,0.5,0.1\nm1,d2,0.6,0.1\nm2,d1,0.7,0.2\n"
+    records = write_csv(tmp_path / "r.csv", text)
+    assert g.ingest(records).transfers.created == 3
+    digests = {r["d"]: r["x"] for r in g.store.run(
+        "MATCH (:Model {name: 'm1'})-[t:TRANSFERS_TO]->(d) RETURN d.name AS d, t.digest AS x")}
+    assert all(isinstance(x, int) and x >= 0 for x in digests.values())
+    assert digests["d1"] != digests["d2"]
+    assert g.ingest(records).transfers.unchanged == 3
+    changed = write_csv(tmp_path / "b" / "r.csv", text.replace("m1,d2,0.6,0.1", "m1,d2,0.6,0.3"))
+    summary = g.ingest(changed).transfers
+    assert (summary.updated, summary.unchanged) == (1, 2), "lr changed, accuracy did not"
+    # An edge from before digests: compared in full, unchanged, left as it was.
+    g.store.run("MATCH (:Model {name: 'm2'})-[t:TRANSFERS_TO]->() SET t.digest = null",
+                write=True)
+    summary = g.ingest(changed).transfers
+    assert (summary.updated, summary.unchanged) == (0, 3)
+    edited = write_csv(tmp_path / "c" / "r.csv", text.replace("m2,d1,0.7,0.2", "m2,d1,0.8,0.2")
+                       .replace("m1,d2,0.6,0.1", "m1,d2,0.6,0.3"))
+    summary = g.ingest(edited).transfers
+    assert (summary.updated, summary.unchanged) == (1, 2)

@@ -1,7 +1,4 @@
-// read-models: a page of models with their properties, in name order (for training).
-// @param skip int = 0  how many models to skip
-// @param limit int = 10000  page size
+// read-models: every model with its properties (for training and predicting).
+// One statement, so the list is one snapshot; graphrec sorts by name itself.
 MATCH (m:Model)
 RETURN m.name AS name, properties(m) AS props
-ORDER BY name
-SKIP $skip LIMIT $limit

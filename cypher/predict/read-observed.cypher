@@ -1,6 +1,7 @@
-// read-observed: the observed accuracies into the named datasets (a page of the matrix).
-// Starts at each dataset: a dataset has at most one edge per model.
-// @param datasets list  dataset names
-UNWIND $datasets AS name
-MATCH (d:Dataset {name: name})<-[t:TRANSFERS_TO]-(m:Model)
-RETURN m.name AS model, d.name AS dataset, t.accuracy AS accuracy
+// read-observed: the observed accuracies from the named models (a block of the matrix).
+// One row per model with its datasets and accuracies as lists: a fraction of the rows to
+// send and parse, and no lookup per dataset.
+// @param models list  model names
+UNWIND $models AS name
+MATCH (m:Model {name: name})-[t:TRANSFERS_TO]->(d:Dataset)
+RETURN m.name AS model, collect(d.name) AS datasets, collect(t.accuracy) AS accuracy

@@ -1,6 +1,7 @@
-// read-scores: the proxy transferability scores (LogME, LEEP, ...) into the named datasets.
-// Starts at each dataset, like read-observed.
-// @param datasets list  dataset names
-UNWIND $datasets AS name
-MATCH (d:Dataset {name: name})<-[s:SCORED]-(m:Model)
-RETURN m.name AS model, d.name AS dataset, s.metric AS metric, s.value AS value
+// read-scores: the proxy transferability scores (LogME, LEEP, ...) from the named models.
+// Like read-observed: one row per model and metric, with lists.
+// @param models list  model names
+UNWIND $models AS name
+MATCH (m:Model {name: name})-[s:SCORED]->(d:Dataset)
+RETURN m.name AS model, s.metric AS metric, collect(d.name) AS datasets,
+       collect(s.value) AS values

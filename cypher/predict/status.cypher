@@ -1,6 +1,10 @@
-// status: the observed edge count, and when the inputs last changed.
-// "Inputs": the latest updated_at of the observed edges, and of the SCORED edges.
+// status: the latest write of observed edges and of proxy scores after a moment.
+// The moment is when the current predictor's training read the graph: a later write makes
+// its predictions stale. Indexes on updated_at make this a range lookup, not a scan.
+// @param since string  ISO 8601 time
 OPTIONAL MATCH ()-[t:TRANSFERS_TO]->()
-WITH count(t) AS observed, max(t.updated_at) AS last_observed_change
+WHERE t.updated_at > $since
+WITH max(t.updated_at) AS last_observed_change
 OPTIONAL MATCH ()-[s:SCORED]->()
-RETURN observed, last_observed_change, max(s.updated_at) AS last_score_change
+WHERE s.updated_at > $since
+RETURN last_observed_change, max(s.updated_at) AS last_score_change

@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bulk import paused_gc
 from ..errors import Problem, ValidationError
 from .csvfile import Table, describe_bad_number, parse_number, read_table, require_columns
 from .spec import EntitySpec, LoaderSpec, TableSpec
@@ -18,7 +19,7 @@ from .spec import EntitySpec, LoaderSpec, TableSpec
 _INT = re.compile(r"[+-]?\d+")
 #: Edge properties graphrec computes; a records column of the same name is kept as NAME_raw.
 EDGE_KEYS = frozenset({"accuracy", "runs", "accuracy_std", "accuracy_min", "accuracy_max",
-                       "source", "updated_at"})
+                       "source", "updated_at", "digest"})
 
 
 @dataclass
@@ -96,6 +97,11 @@ def snake(column: str) -> str:
 
 def build(spec: LoaderSpec) -> ZooData:
     """Read every file named by `spec`; raise ValidationError listing all problems."""
+    with paused_gc():  # a million records are millions of small objects
+        return _build(spec)
+
+
+def _build(spec: LoaderSpec) -> ZooData:
     problems: list[Problem] = []
     zoo = ZooData()
     if spec.records is None and spec.models is None and spec.datasets is None and not spec.scores:

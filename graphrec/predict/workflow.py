@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import queries
+from ..bulk import paused_gc
 from ..errors import UsageError
 from ..ingest import utc_now
 from ..store import Row, Store
@@ -26,21 +27,17 @@ from .graph import TransferGraph
 from .io import scores_by_metric
 from .versions import finish_version, get_predictor, new_version
 
-PAGE = 10_000  # nodes per read
-DATASETS_PER_READ = 2_000  # datasets whose observed edges are read at once
+MODELS_PER_READ = 100  # models whose observed edges are read in one statement
 WRITE_BATCH = 5_000
 PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
 
 
 def read_nodes(store: Store, kind: str) -> list[Row]:
-    """Every model or dataset ({name, props}), in name order, page by page."""
-    query = queries.get(f"predict/read-{kind}").text
-    rows: list[Row] = []
-    while True:
-        page = store.run(query, {"skip": len(rows), "limit": PAGE})
-        rows.extend(page)
-        if len(page) < PAGE:
-            return rows
+    """Every model or dataset ({name, props}), in name order, read in one statement (one
+    snapshot: an ingest running meanwhile cannot shift a page)."""
+    rows = store.run(queries.get(f"predict/read-{kind}").text)
+    rows.sort(key=lambda r: r["name"])
+    return rows
 
 
 def dataset_exists(store: Store, name: str) -> bool:
@@ -50,7 +47,13 @@ def dataset_exists(store: Store, name: str) -> bool:
 
 def read_graph(store: Store) -> TransferGraph:
     """Pull models, datasets, observed accuracies and proxy scores (SCORED edges) out of the
-    database, page by page."""
+    database: the nodes in one statement each, the edges a block of models at a time.
+    Edges to a model or dataset written after the nodes were read are left out."""
+    with paused_gc():
+        return _read_graph(store)
+
+
+def _read_graph(store: Store) -> TransferGraph:
     models, datasets = read_nodes(store, "models"), read_nodes(store, "datasets")
     model_names = [r["name"] for r in models]
     dataset_names = [r["name"] for r in datasets]
@@ -58,22 +61,29 @@ def read_graph(store: Store) -> TransferGraph:
     di = {n: j for j, n in enumerate(dataset_names)}
     observed = queries.get("predict/read-observed").text
     scored = queries.get("predict/read-scores").text
-    edges: list[tuple[int, int]] = []
-    accuracy: list[float] = []
-    score_rows = []
-    for start in range(0, len(dataset_names), DATASETS_PER_READ):
-        chunk = dataset_names[start:start + DATASETS_PER_READ]
-        for r in store.run(observed, {"datasets": chunk}):
-            edges.append((mi[r["model"]], di[r["dataset"]]))
-            accuracy.append(float(r["accuracy"]))
-        score_rows.extend(((r["model"], r["dataset"], r["metric"]), r["value"])
-                          for r in store.run(scored, {"datasets": chunk}))
-    order = np.lexsort((np.array([d for _, d in edges]), np.array([m for m, _ in edges]))) \
-        if edges else np.zeros(0, dtype=np.int64)
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    accuracy: list[np.ndarray] = []
+    score_rows: list[tuple[tuple[str, str, str], float]] = []
+    any_scores = store.run(queries.get("predict/count-scores").text)[0]["scores"] > 0
+    for start in range(0, len(model_names), MODELS_PER_READ):
+        chunk = model_names[start:start + MODELS_PER_READ]
+        for r in store.run(observed, {"models": chunk}):
+            cols = np.array([di.get(d, -1) for d in r["datasets"]], dtype=np.int64)
+            keep = cols >= 0
+            dst.append(cols[keep])
+            src.append(np.full(int(keep.sum()), mi[r["model"]], dtype=np.int64))
+            accuracy.append(np.asarray(r["accuracy"], dtype=np.float64)[keep])
+        if any_scores:
+            score_rows.extend(((r["model"], d, r["metric"]), v)
+                              for r in store.run(scored, {"models": chunk})
+                              for d, v in zip(r["datasets"], r["values"], strict=True))
+    i = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
+    j = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((j, i))
     return TransferGraph(model_names, dataset_names, [r["props"] for r in models],
-                         [r["props"] for r in datasets],
-                         np.array(edges, dtype=np.int64).reshape(-1, 2)[order],
-                         np.array(accuracy, dtype=np.float64)[order],
+                         [r["props"] for r in datasets], np.stack([i, j], axis=1)[order],
+                         (np.concatenate(accuracy) if accuracy else np.zeros(0))[order],
                          scores_by_metric(score_rows, mi, di))
 
 
@@ -346,23 +356,28 @@ def add_dataset(store: Store, name: str, props: dict[str, Any]) -> None:
 
 def status(store: Store) -> dict[str, Any]:
     """The current predictor, observed and predicted counts, and whether predictions are
-    stale: observed edges, or the scores it reads, written after training read the graph."""
+    stale: observed edges, or the scores it reads, written after training read the graph
+    (`last_observed_change` / `last_score_change`: the latest such write, else None)."""
     try:
         record: dict[str, Any] | None = get_predictor(store)
     except UsageError:
         record = None
-    row = store.run(queries.get("predict/status").text)[0]
+    observed = store.run(queries.get("predict/count-observed").text)[0]["observed"]
     predicted = 0
-    if record is not None and (record.get("version") or "read_at" not in record):
+    if record is not None and record.get("version"):
+        predicted = int(record.get("predicted") or 0)  # recorded with the version
+    elif record is not None and "read_at" not in record:  # from before versions: count
         predicted = store.run(queries.get("predict/count-predictions").text,
                               served(record))[0]["predicted"]
     since = (record.get("read_at") or record["created_at"]) if record else None
-    stale = bool(since and row["last_observed_change"] and row["last_observed_change"] > since)
+    row = {"last_observed_change": None, "last_score_change": None}
+    if since is not None:
+        row = store.run(queries.get("predict/status").text, {"since": since})[0]
+    stale = bool(row["last_observed_change"])
     # A predictor that reads scores learnt their weights from the scores it saw.
     reads_scores = bool(record and json.loads(record.get("score_metrics") or "[]"))
-    stale = stale or bool(reads_scores and row["last_score_change"]
-                          and row["last_score_change"] > since)
-    return {"predictor": record, "observed": row["observed"], "predicted": predicted,
+    stale = stale or bool(reads_scores and row["last_score_change"])
+    return {"predictor": record, "observed": observed, "predicted": predicted,
             "version": record.get("version") if record else None,
             "predicted_at": record.get("predicted_at") if record else None,
             "last_observed_change": row["last_observed_change"],

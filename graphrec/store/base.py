@@ -28,12 +28,16 @@ UNIQUE_KEYS: dict[str, str] = {
     "Predictor": "id",
 }
 
-#: Relationship properties that are indexed: a predictor's predictions are found (counted,
-#: replaced, dropped) by `PREDICTED.predictor`, proxy scores by `SCORED.metric`.
-RELATIONSHIP_INDEXES: dict[str, str] = {
-    "PREDICTED": "predictor",
-    "SCORED": "metric",
-}
+#: Relationship properties that are indexed, as (type, property): a predictor's predictions
+#: are found (counted, replaced, dropped) by `PREDICTED.predictor`, proxy scores by
+#: `SCORED.metric`, and `status` asks for the inputs written since training read the graph
+#: by `updated_at` (a range lookup, not a scan of every edge).
+RELATIONSHIP_INDEXES: tuple[tuple[str, str], ...] = (
+    ("PREDICTED", "predictor"),
+    ("SCORED", "metric"),
+    ("SCORED", "updated_at"),
+    ("TRANSFERS_TO", "updated_at"),
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,17 @@ class Store(ABC):
     def execute(self, statement: Statement, *, write: bool = False) -> list[Row]:
         """Run a prepared statement."""
         return self.run(statement.query, statement.params, write=write)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{"nodes": {label: n}, "relationships": {type: n}}, types with none left out.
+        The portable queries scan the graph; backends with counts at hand override this."""
+        from .. import queries
+
+        nodes = {r["label"]: r["count"]
+                 for r in self.run(queries.get("admin/node-counts").text)}
+        rels = {r["type"]: r["count"]
+                for r in self.run(queries.get("admin/relationship-counts").text)}
+        return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}
 
     @abstractmethod
     def ensure_schema(self) -> None:

@@ -11,6 +11,7 @@ from falkordb.helpers import stringify_param_value
 from ..config import Target
 from ..errors import StoreError
 from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Statement, Store, plain
+from .compact import Unsupported, read_rows
 from .embedded import EmbeddedServer
 
 LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
@@ -65,7 +66,11 @@ class FalkorStore(Store):
                 with self._write_lock():
                     result = self._graph.query(query)
             else:
-                result = self._graph.ro_query(query)
+                try:  # graphrec's reads return values: the fast reader, else the client
+                    return read_rows(self._db.connection.execute_command(
+                        "GRAPH.RO_QUERY", self.target.graph, query, "--compact"))
+                except Unsupported:
+                    result = self._graph.ro_query(query)
         except redis.exceptions.LockError as exc:
             raise StoreError(
                 f"another graphrec process kept the write lock of graph "
@@ -107,11 +112,19 @@ class FalkorStore(Store):
         return self._db.connection.lock(f"graphrec:write-lock:{self.target.graph}",
                                         timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """From FalkorDB's own statistics (`db.meta.stats`, kept as the graph changes):
+        a millisecond where counting 2M relationships takes seconds."""
+        meta = self.run("CALL db.meta.stats()")[0]
+        return {side: dict(sorted((k, int(v)) for k, v in meta[key].items() if v))
+                for side, key in (("nodes", "labels"), ("relationships", "relTypes"))}
+
     def ensure_schema(self) -> None:
-        existing = {(row["label"], tuple(row["properties"]))
+        existing = {(row["label"], (prop,))  # one row per label, listing its properties
                     for row in self.run("CALL db.indexes() YIELD label, properties "
-                                        "RETURN label, properties")}
-        for rel, key in RELATIONSHIP_INDEXES.items():
+                                        "RETURN label, properties")
+                    for prop in row["properties"]}
+        for rel, key in RELATIONSHIP_INDEXES:
             if (rel, (key,)) not in existing:  # names come from the constant, never input
                 self._tolerate_exists(lambda rel=rel, key=key: self.run(
                     f"CREATE INDEX FOR ()-[r:{rel}]-() ON (r.{key})", write=True))

@@ -69,8 +69,8 @@ class Neo4jStore(Store):
                 f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
                 write=True,
             )
-        for rel, key in RELATIONSHIP_INDEXES.items():
-            self.run(f"CREATE INDEX graphrec_{rel.lower()}_{key} IF NOT EXISTS "
+        for rel, key in RELATIONSHIP_INDEXES:
+            self.run(f"CREATE INDEX graphrec_{rel.lower()}_{key.lower()} IF NOT EXISTS "
                      f"FOR ()-[r:{rel}]-() ON (r.{key})", write=True)
 
     def close(self) -> None:

@@ -1,0 +1,3 @@
+// count-scores: how many proxy scores (SCORED edges) there are, without a scan.
+MATCH ()-[s:SCORED]->()
+RETURN count(s) AS scores
