@@ -146,13 +146,13 @@ class Graphrec:
         return workflow.train(self.store, model, **options)
 
     def predict(self, predictor: str | None = None, top_k: int | None = None, *,
-                keep: bool = False) -> dict[str, Any]:
+                keep: bool = False, workers: int = 1) -> dict[str, Any]:
         """Write PREDICTED edges for every unobserved pair (the current predictor by
         default) as a new version, which becomes current once complete; `keep` keeps the
-        other predictors' predictions."""
+        other predictors' predictions; `workers` processes score and write in parallel."""
         from .predict import workflow
 
-        return workflow.predict(self.store, predictor, top_k, keep=keep)
+        return workflow.predict(self.store, predictor, top_k, keep=keep, workers=workers)
 
     def predictions(self, predictor: str | None = None, top_k: int | None = None
                     ) -> Iterator[Row]:

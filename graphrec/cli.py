@@ -403,11 +403,13 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
 @click.option("--stream", is_flag=True,
               help="Print the predictions (CSV: model,dataset,score; JSON lines with --json) "
                    "and write nothing.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that score and write shards of the datasets in parallel.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_ctx
 @handle_errors
 def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: bool,
-            stream: bool, as_json: bool) -> None:
+            stream: bool, workers: int, as_json: bool) -> None:
     """Score every model-dataset pair without an observed edge and write the scores.
 
     They are written as a new version of the predictor's predictions, which becomes the
@@ -421,8 +423,9 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: boo
 
     with obj.open() as g:
         if stream:
-            if keep:
-                raise UsageError("--stream writes nothing, so there is nothing to --keep")
+            if keep or workers > 1:
+                raise UsageError("--stream writes nothing and runs in one process: drop "
+                                 "--keep and --workers")
             rows = workflow.stream_predictions(g.store, predictor_id, top_k)
             out = csv.writer(sys.stdout, lineterminator="\n")
             if not as_json:
@@ -433,7 +436,7 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: boo
                 else:
                     out.writerow([row["model"], row["dataset"], repr(row["score"])])
             return
-        summary = workflow.predict(g.store, predictor_id, top_k, keep=keep,
+        summary = workflow.predict(g.store, predictor_id, top_k, keep=keep, workers=workers,
                                    progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(summary)

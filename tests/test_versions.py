@@ -201,3 +201,27 @@ def test_status_sees_writes_made_while_training_read_the_graph(zoo_db: str,
                     {"id": record["id"], "late": "9999-01-01T00:00:00+00:00"}, write=True)
         status = g.status()
     assert status["stale"] is True and status["last_observed_change"] > record["read_at"]
+
+
+def test_predict_with_workers_writes_what_one_process_writes(
+        zoo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def scores(g: graphrec.Graphrec) -> dict[tuple[str, str], float]:
+        return {(r["m"], r["d"]): r["s"] for r in g.store.run(
+            "MATCH (m:Model)-[p:PREDICTED]->(d:Dataset) RETURN m.name AS m, d.name AS d, "
+            "p.score AS s")}
+
+    with graphrec.open(zoo_db) as g:
+        g.train("hla")
+        one = g.predict(top_k=3)
+        alone = scores(g)
+    monkeypatch.setattr(workflow, "PAIRS_PER_CHUNK", 16)  # 2 datasets a chunk: 20 chunks
+    result = _cli(zoo_db, "predict", "--top-k", "3", "--workers", "3", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["predicted"] == one["predicted"] == len(alone)
+    with graphrec.open(zoo_db) as g:
+        assert len(_sets(g)) == 1, "one complete version, the earlier one replaced"
+        assert scores(g) == pytest.approx(alone)
+        assert g.status()["predicted"] == len(alone)
+    assert _cli(zoo_db, "predict", "--workers", "0").exit_code == 2
+    assert _cli(zoo_db, "predict", "--stream", "--workers", "2").exit_code == 2

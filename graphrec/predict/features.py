@@ -47,6 +47,8 @@ def _category(value: Any) -> str | None:
     Numbers are accepted so that 224 and 224.0 name the same category; containers, NaN and
     empty strings are missing.
     """
+    if type(value) is str:  # the common case, first: millions of label names
+        return value if value.strip() else None
     if value is None or isinstance(value, (Mapping, list, tuple, set, frozenset, np.ndarray)):
         return None
     if isinstance(value, str):

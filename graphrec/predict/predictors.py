@@ -603,6 +603,11 @@ class LinearPredictor(_FeaturePredictor):
         self.dataset_offsets_ = offsets.get("dataset", np.zeros(0))
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        return self._scorer(graph)(pairs)
+
+    def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
+        """Encode the graph's nodes once (the costly part: every dataset's metadata); each
+        call then only adds up the pair's terms."""
         fm, fd = self._features.transform(graph)
         fitted = len(self.coef_model_) + len(self.coef_dataset_)
         if (fm.shape[1], fd.shape[1]) != (len(self.coef_model_), len(self.coef_dataset_)):
@@ -611,10 +616,15 @@ class LinearPredictor(_FeaturePredictor):
         model_ids, dataset_ids = self._features.ids(graph)
         per_model = fm @ self.coef_model_ + _offsets(self.model_offsets_, model_ids)
         per_dataset = fd @ self.coef_dataset_ + _offsets(self.dataset_offsets_, dataset_ids)
-        out = self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
-        if self._pairs.width:
-            out = out + self._pairs.transform(graph, pairs) @ self.coef_pair_
-        return out
+        pair_terms = self._pairs.bind(graph) if self._pairs.width else None
+
+        def score(pairs: np.ndarray) -> np.ndarray:
+            out = self.intercept_ + per_model[pairs[:, 0]] + per_dataset[pairs[:, 1]]
+            if pair_terms is not None:
+                out = out + pair_terms(pairs) @ self.coef_pair_
+            return out
+
+        return score
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "identity": self.identity, "text": self.text,

@@ -12,7 +12,7 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,25 +208,38 @@ def _unobserved_pairs(graph: TransferGraph, datasets: np.ndarray) -> np.ndarray:
     return pairs
 
 
+def score_chunk(graph: TransferGraph, score: Callable[[np.ndarray], np.ndarray],
+                chunk: np.ndarray, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs, scores) of the unobserved pairs of the datasets `chunk`, cut to the top
+    `top_k` per dataset."""
+    pairs = _unobserved_pairs(graph, chunk)
+    if not len(pairs):
+        return pairs, np.zeros(0)
+    scores = score(pairs)
+    if top_k is not None:
+        keep = _top_k(pairs, scores, top_k)
+        pairs, scores = pairs[keep], scores[keep]
+    return pairs, scores
+
+
+def chunks(graph: TransferGraph, targets: np.ndarray) -> list[np.ndarray]:
+    """`targets` in blocks of about PAIRS_PER_CHUNK pairs: memory bounded for any zoo."""
+    per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
+    return [targets[start:start + per_chunk] for start in range(0, len(targets), per_chunk)]
+
+
 def _scored(graph: TransferGraph, predictor, targets: np.ndarray, top_k: int | None,
             progress: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(pairs, scores) of the unobserved pairs of `targets`, about PAIRS_PER_CHUNK at a
-    time, so that memory stays bounded for a zoo of any size."""
+    """(pairs, scores) of the unobserved pairs of `targets`, a chunk at a time."""
     from tqdm import tqdm
 
     score = predictor.scorer(graph)  # node embeddings once, then pairs chunk by chunk
-    per_chunk = max(1, PAIRS_PER_CHUNK // max(1, graph.num_models))
     bar = tqdm(total=len(targets), unit="dataset", desc="predict", disable=not progress,
                leave=False)
     try:
-        for start in range(0, len(targets), per_chunk):
-            chunk = targets[start:start + per_chunk]
-            pairs = _unobserved_pairs(graph, chunk)
+        for chunk in chunks(graph, targets):
+            pairs, scores = score_chunk(graph, score, chunk, top_k)
             if len(pairs):
-                scores = score(pairs)
-                if top_k is not None:
-                    keep = _top_k(pairs, scores, top_k)
-                    pairs, scores = pairs[keep], scores[keep]
                 yield pairs, scores
             bar.update(len(chunk))
     finally:
@@ -252,7 +265,7 @@ def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray, sco
 
 def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
             datasets: list[str] | None = None, progress: bool = False,
-            keep: bool = False) -> dict[str, Any]:
+            keep: bool = False, workers: int = 1) -> dict[str, Any]:
     """Score every pair without an observed edge and write the scores as a new version.
 
     The new version is read only once it is complete: then it becomes current and replaces
@@ -277,9 +290,15 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
     if partial:
         removed = store.run(queries.get("predict/clear-dataset-predictions").text,
                             {"predictor": pid, "datasets": datasets}, write=True)[0]["deleted"]
-    for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
-        write_predictions(store, graph, pairs, scores, pid, version)
-        written += len(pairs)
+    if workers > 1 and len(targets) > 1:
+        from .shards import predict_sharded
+
+        written = predict_sharded(store, graph, predictor.scorer(graph), chunks(graph, targets),
+                                  top_k, pid, version, workers, progress)
+    else:
+        for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
+            write_predictions(store, graph, pairs, scores, pid, version)
+            written += len(pairs)
     if partial:
         store.run(queries.get("predict/adjust-predicted").text,
                   {"id": pid, "delta": written - removed}, write=True)
