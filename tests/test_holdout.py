@@ -286,6 +286,20 @@ def test_auto_rejects_bad_options(small_zoo: Path) -> None:
             AutoPredictor(**kwargs).fit(graph)
 
 
+def test_auto_skips_the_gat_on_graphs_too_big_for_it(small_zoo: Path) -> None:
+    """The stacked GAT attends over models x datasets cells: above `max_gat_cells` (or
+    `max_gat_edges`) it is skipped, and the selection says so."""
+    graph = _graph(small_zoo)
+    cells = graph.num_models * graph.num_datasets
+    auto = AutoPredictor(candidates=("hla", "scg4trf"), max_gat_cells=cells - 1,
+                         epochs=5).fit(graph)
+    assert auto.selection_["skipped"] == ["scg4trf"]
+    assert "scg4trf" not in auto.selection_["cold"]["weights"]
+    assert not auto.cold_start_reads_graph
+    with pytest.raises(ValueError, match="max_gat_cells"):
+        AutoPredictor(max_gat_cells=-1).fit(graph)
+
+
 def test_train_records_the_choice(small_zoo: Path, tmp_path: Path) -> None:
     _long_scores(small_zoo)
     db = str(tmp_path / "db")

@@ -123,8 +123,9 @@ class AutoPredictor(Predictor):
     - `folds`: repeats of the inner K-fold over datasets (K = 1 / `cold`); `hidden`: the
       share of other datasets' entries hidden in each.
     - `max_datasets`: the choice is made on a seeded sample of that many datasets;
-      `max_gat_edges`: above this many edges the GAT candidates are skipped (their fit
-      would take minutes), and the selection says so.
+      `max_gat_edges` / `max_gat_cells`: above this many edges, or models x datasets
+      cells (the stacked GAT attends densely over them), the GAT candidates are skipped
+      (their fit would take minutes), and the selection says so.
     - `regret_weight`: how many units of weighted tau one point of top-1 regret costs in
       the choice; `margin`: how much a blend must beat `candidates[0]` alone to replace it.
     - `epochs`: training epochs of the GAT candidates.
@@ -141,6 +142,7 @@ class AutoPredictor(Predictor):
                  cold: float = 0.25, hidden: float = 0.5, steps: int = 2,
                  regret_weight: float = 0.1, margin: float = 0.005, epochs: int = 300,
                  max_datasets: int = 2000, max_gat_edges: int = 200_000,
+                 max_gat_cells: int = 250_000,
                  seed: int = 0) -> None:
         super().__init__()
         self.candidates = candidates
@@ -154,6 +156,7 @@ class AutoPredictor(Predictor):
         self.epochs = epochs
         self.max_datasets = max_datasets
         self.max_gat_edges = max_gat_edges
+        self.max_gat_cells = max_gat_cells
         self.seed = seed
         self.selection_: dict[str, Any] = {}
         self._models: dict[str, Predictor] = {}
@@ -181,6 +184,7 @@ class AutoPredictor(Predictor):
         _check_integer("epochs", self.epochs, 1)
         _check_integer("max_datasets", self.max_datasets, 2)
         _check_integer("max_gat_edges", self.max_gat_edges, 0)
+        _check_integer("max_gat_cells", self.max_gat_cells, 0)
         for what in ("cold", "hidden"):
             value = getattr(self, what)
             if isinstance(value, bool) or not isinstance(value, int | float) \
@@ -212,8 +216,9 @@ class AutoPredictor(Predictor):
         knowns, colds = inner_splits(observed, int(self.folds), float(self.cold),
                                      float(self.hidden), int(self.seed))
         splits = [sample.with_edges(k[sample.edges[:, 0], sample.edges[:, 1]]) for k in knowns]
-        skipped = [n for n in learnt if _base(n) in _ITERATIVE
-                   and len(graph.edges) > self.max_gat_edges]
+        too_big = (len(graph.edges) > self.max_gat_edges
+                   or graph.num_models * graph.num_datasets > self.max_gat_cells)
+        skipped = [n for n in learnt if _base(n) in _ITERATIVE and too_big]
         if not metrics:  # nothing for a +scores candidate to read: it is its plain twin
             skipped += [n for n in learnt if n.endswith(_WITH_SCORES) and n not in skipped]
         learnt = [n for n in learnt if n not in skipped] or ["hla"]
@@ -343,6 +348,7 @@ class AutoPredictor(Predictor):
                 "steps": self.steps, "regret_weight": self.regret_weight,
                 "margin": self.margin, "epochs": self.epochs,
                 "max_datasets": self.max_datasets, "max_gat_edges": self.max_gat_edges,
+                "max_gat_cells": self.max_gat_cells,
                 "seed": self.seed}
 
     def get_state(self) -> dict[str, Any]:
