@@ -154,7 +154,7 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
     reader would build (keys are the header, values the cells' text) goes through the
     loader's own record checks. A problem's `row` is the index into `records` (None for
     the request as a whole); ValidationError lists them all."""
-    from .loaders.build import _records
+    from .loaders.build import read_records
     from .loaders.csvfile import Table
     from .loaders.spec import load_builtin
 
@@ -182,7 +182,7 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
     table = Table(Path(RECORDS_SOURCE), header, rows, [i + 2 for i in range(len(rows))])
     zoo = ZooData(sources={"records": RECORDS_PROVENANCE})
     found: list[Problem] = []
-    _records(zoo, spec, table, found)
+    read_records(zoo, spec, table, found)
     bad_cells = {(p.row, p.column) for p in problems}  # already said: not "empty" as well
     found = [replace(p, row=p.row - 2 if p.row is not None and p.row >= 2 else None)
              for p in found]

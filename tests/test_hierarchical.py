@@ -103,3 +103,30 @@ def test_hla_scores_do_not_depend_on_how_pairs_are_asked() -> None:
     np.testing.assert_allclose(shuffled, everything[order], rtol=0, atol=1e-12)
     one_by_one = [predictor.predict(graph, pairs[k:k + 1])[0] for k in range(0, len(pairs), 97)]
     np.testing.assert_allclose(one_by_one, everything[::97], rtol=0, atol=1e-12)
+
+
+def test_saved_label_arrays_score_as_the_properties_do(tmp_path) -> None:
+    """The checkpoint keeps the training datasets' labels as arrays (fast to load); a
+    checkpoint without them (an older one) reads the properties: same neighbours, same
+    scores, for the training graph and for a new dataset."""
+    from graphrec.predict.predictors import Predictor
+
+    graph, _, _ = _zoo(5)
+    predictor = HierarchicalPredictor().fit(graph)
+    predictor.save(tmp_path / "hla.pt")
+    loaded = Predictor.load(tmp_path / "hla.pt")
+    older = HierarchicalPredictor()
+    older.set_state({k: v for k, v in predictor.get_state().items()
+                     if not k.startswith("label_")})
+    reference = _Attributes.from_state(loaded._state, False)
+    assert reference.labels == _Attributes(graph.dataset_props).labels
+    new = TransferGraph(graph.models, ["brand_new"], graph.model_props,
+                        [{"domain": graph.dataset_props[0].get("domain"),
+                          "labels": graph.dataset_props[0].get("labels")}],
+                        np.zeros((0, 2), dtype=np.int64), np.zeros(0))
+    for g in (graph, new):
+        pairs = g.all_pairs()
+        np.testing.assert_allclose(loaded.predict(g, pairs), older.predict(g, pairs),
+                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(loaded.predict(g, pairs), predictor.predict(g, pairs),
+                                   rtol=0, atol=1e-12)

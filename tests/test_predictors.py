@@ -603,3 +603,26 @@ def test_gat_layer_is_pyg_gatconv() -> None:
     (g_ours,) = torch.autograd.grad(out_ours.square().sum(), x)
     (g_theirs,) = torch.autograd.grad(out_theirs.square().sum(), x)
     torch.testing.assert_close(g_ours, g_theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_packs_large_plain_values_and_gives_them_back() -> None:
+    """Big lists and dicts travel as one JSON tensor (fast to load); what JSON would alter
+    (tuples, numpy values) stays as it was."""
+    from graphrec.predict import checkpoint
+
+    state = {"names": [f"d{i}" for i in range(1000)],
+             "props": [{"domain": "x", "labels": ["a", "b"], "n": i, "f": i / 3}
+                       for i in range(300)],
+             "seen": {f"d{i}": i % 2 == 0 for i in range(500)},
+             "tuples": [(i, i) for i in range(300)], "small": ["a", "b"],
+             "tensor": torch.arange(3), "nan": [float("nan")] * 300}
+    packed = checkpoint.pack(state)
+    assert set(packed["names"]) == {"__graphrec_json__"}
+    assert set(packed["seen"]) == {"__graphrec_json__"}
+    assert isinstance(packed["tuples"], list) and packed["tuples"][0] == (0, 0)
+    assert packed["small"] == ["a", "b"]
+    back = checkpoint.unpack(packed)
+    for key in ("names", "props", "seen", "tuples", "small"):
+        assert back[key] == state[key]
+    assert torch.equal(back["tensor"], state["tensor"])
+    assert len(back["nan"]) == 300

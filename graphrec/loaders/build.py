@@ -119,7 +119,7 @@ def _build(spec: LoaderSpec) -> ZooData:
     matrix_columns: list[tuple[str, int]] | None = None
     if records_table is not None and spec.records is not None:
         zoo.sources["records"] = records_table.path.name
-        matrix_columns = _records(zoo, spec.records, records_table, problems)
+        matrix_columns = read_records(zoo, spec.records, records_table, problems)
         records_table.rows.clear()  # the largest file: let its text go before the rest
     metadata_ok = True
     if model_table is not None and spec.models is not None:
@@ -180,9 +180,10 @@ def _value(text: str, table: Table, line: int, column: str, problems: list[Probl
     return value
 
 
-def _records(zoo: ZooData, spec: TableSpec, table: Table,
-             problems: list[Problem]) -> list[tuple[str, int]] | None:
-    """Fill zoo.transfers; for a matrix, return its dataset/model columns in order."""
+def read_records(zoo: ZooData, spec: TableSpec, table: Table,
+                 problems: list[Problem]) -> list[tuple[str, int]] | None:
+    """Fill zoo.transfers from a records table (a CSV file's, or `graphrec serve`'s rows),
+    adding what is wrong to `problems`; for a matrix, return its columns in order."""
     names: dict[str, str] = {}  # interning: one string object per distinct name
     label = table.label
     transfers, first_seen = zoo.transfers, zoo.first_seen

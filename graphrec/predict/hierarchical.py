@@ -87,6 +87,48 @@ class _Attributes:
         self.labels = [sorted({vocab.setdefault(x, len(vocab)) for x in _items(p.get("labels"))})
                        for p in props]
         self.vocab = vocab
+        self._own_hot: np.ndarray | None = None
+        self._by_domain: dict[str | None, np.ndarray] | None = None
+
+    def state(self) -> dict[str, Any]:
+        """Domains and label sets as arrays, saved with the predictor so that loading it
+        does not parse every training dataset's labels again (text embeddings excepted)."""
+        ptr = np.r_[0, np.cumsum([len(x) for x in self.labels])].astype(np.int64)
+        ids = np.array([i for x in self.labels for i in x], dtype=np.int64)
+        return {"label_domains": list(self.domains), "label_vocab": list(self.vocab),
+                "label_ptr": ptr, "label_ids": ids}
+
+    @classmethod
+    def from_state(cls, st: dict[str, Any], text: bool) -> _Attributes:
+        """The training datasets' attributes: from `state()`'s arrays when the checkpoint
+        has them (and no text embeddings are needed), else from the saved properties."""
+        if text or "label_ids" not in st:
+            return cls(st["dataset_props"], text)
+        out = cls.__new__(cls)
+        out.domains = list(st["label_domains"])
+        out.embeddings = None
+        out.vocab = {str(n): k for k, n in enumerate(st["label_vocab"])}
+        ptr, ids = np.asarray(st["label_ptr"]), np.asarray(st["label_ids"])
+        out.labels = [ids[ptr[r]:ptr[r + 1]].tolist() for r in range(len(ptr) - 1)]
+        out._own_hot = None
+        out._by_domain = None
+        return out
+
+    def by_domain(self) -> dict[str | None, np.ndarray]:
+        """Row indices per domain (kept, like `own_multi_hot`)."""
+        if self._by_domain is None:
+            rows: dict[str | None, list[int]] = {}
+            for r, dom in enumerate(self.domains):
+                rows.setdefault(dom, []).append(r)
+            self._by_domain = {d: np.array(v, dtype=np.int64) for d, v in rows.items()}
+        return self._by_domain
+
+    def own_multi_hot(self) -> np.ndarray:
+        """`multi_hot(self.vocab)` without the extra column, kept: as the reference set of
+        every search, it is asked for again and again."""
+        if self._own_hot is None:
+            self._own_hot = self.multi_hot(self.vocab)[:, :-1]
+        return self._own_hot
 
     def multi_hot(self, vocab: dict[str, int]) -> np.ndarray:
         """0/1 rows over `vocab` (another set's label ids), one extra column for the rest."""
@@ -115,17 +157,15 @@ def _neighbours(query: _Attributes, ref: _Attributes, k: int, sharpness: float,
         return index, weight
     vocab = ref.vocab
     lq = query.multi_hot(vocab)[:, :-1]  # labels the reference never has cannot match
-    lr = ref.multi_hot(vocab)[:, :-1]
+    lr = ref.own_multi_hot()
     size_q = np.array([len(x) for x in query.labels], dtype=np.float32)
     size_r = lr.sum(axis=1)
-    by_domain: dict[str | None, list[int]] = {}
-    for r, dom in enumerate(ref.domains):
-        by_domain.setdefault(dom, []).append(r)
+    by_domain = ref.by_domain()
     queries: dict[str | None, list[int]] = {}
     for q, dom in enumerate(query.domains):
         queries.setdefault(dom, []).append(q)
     for dom, rows in queries.items():
-        cand = np.array(by_domain.get(dom, []), dtype=np.int64)
+        cand = by_domain.get(dom, np.zeros(0, dtype=np.int64))
         if len(cand) == 0:
             continue
         kk = min(k, len(cand))
@@ -183,6 +223,7 @@ class HierarchicalPredictor(Predictor):
         self.score_alpha = score_alpha
         self.seed = seed  # deterministic: kept so that benchmarks can pass one
         self._state: dict[str, Any] = {}
+        self._fixed: dict[str, Any] | None = None
 
     def _check_config(self) -> None:
         _check_integer("neighbours", self.neighbours, 0)
@@ -205,6 +246,7 @@ class HierarchicalPredictor(Predictor):
     # -- fitting ----------------------------------------------------------------------------
 
     def _fit(self, graph: TransferGraph) -> None:
+        self._fixed = None
         encoder = _metadata_encoder().fit(graph.dataset_props)
         raw = encoder.transform(graph.dataset_props).astype(np.float64)
         # Every column on one scale (one-hot columns too), so one ridge penalty fits all.
@@ -259,6 +301,7 @@ class HierarchicalPredictor(Predictor):
             "dataset_props": [
                 {"domain": p.get("domain"), "labels": p.get("labels")}
                 for p in graph.dataset_props],
+            **attrs.state(),
         }
 
     def _noise_weights(self, x: np.ndarray, x1: np.ndarray, j: np.ndarray,
@@ -298,18 +341,18 @@ class HierarchicalPredictor(Predictor):
         encoder = NodeEncoder.from_state(st["encoder"])
         raw = encoder.transform(graph.dataset_props).astype(np.float64)
         x1 = _with_one((raw - st["centre"]) / st["scale"])
-        m_rows = _positions(graph.models, {n: k for k, n in enumerate(st["models"])})
-        d_rows = _positions(graph.datasets, {n: k for k, n in enumerate(st["datasets"])})
+        fixed = self._fitted_parts()
+        m_rows = _positions(graph.models, fixed["model_index"])
+        d_rows = _positions(graph.datasets, fixed["dataset_index"])
         a = np.where(m_rows >= 0, st["a"][np.maximum(m_rows, 0)], st["a"].mean())
         beta = np.where((m_rows >= 0)[:, None], st["beta"][np.maximum(m_rows, 0)],
                         st["beta"].mean(axis=0))
         seen = (d_rows >= 0) & st["has"][np.maximum(d_rows, 0)]
         b = np.where(seen, st["b"][np.maximum(d_rows, 0)], x1 @ st["beta_b"])
-        ref = _Attributes(st["dataset_props"], bool(self.text))
-        nb_index, nb_weight = _neighbours(_Attributes(graph.dataset_props, bool(self.text)), ref,
-                                          int(self.neighbours), float(self._sharpness()), d_rows)
-        smoother = _Smoother(st["edges"], st["residual"], st["w"], len(st["models"]),
-                             len(st["datasets"]), float(self.smoothing_prior))
+        nb_index, nb_weight = _neighbours(_Attributes(graph.dataset_props, bool(self.text)),
+                                          fixed["reference"], int(self.neighbours),
+                                          float(self._sharpness()), d_rows)
+        smoother = fixed["smoother"]
         mu = st["mu"]
         pair_scores = PairScores([str(k) for k in st.get("score_metrics", [])])
         pair_features = pair_scores.bind(graph)
@@ -342,6 +385,21 @@ class HierarchicalPredictor(Predictor):
 
         return score
 
+    def _fitted_parts(self) -> dict[str, Any]:
+        """What every scorer of this fitted state shares (name indexes, the training
+        datasets' attributes, the smoothing table), built once: a long-lived process
+        scoring one new dataset at a time (`graphrec serve`) pays for it once."""
+        if self._fixed is None:
+            st = self._state
+            self._fixed = {
+                "model_index": {n: k for k, n in enumerate(st["models"])},
+                "dataset_index": {n: k for k, n in enumerate(st["datasets"])},
+                "reference": _Attributes.from_state(st, bool(self.text)),
+                "smoother": _Smoother(st["edges"], st["residual"], st["w"], len(st["models"]),
+                                      len(st["datasets"]), float(self.smoothing_prior)),
+            }
+        return self._fixed
+
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         return self._scorer(graph)(pairs)
 
@@ -364,6 +422,7 @@ class HierarchicalPredictor(Predictor):
                 else v for k, v in self._state.items()}
 
     def set_state(self, state: dict[str, Any]) -> None:
+        self._fixed = None
         self._state = {k: _as_array(v) for k, v in state.items()}
         self._state["has"] = np.asarray(self._state["has"], dtype=bool)
         self._fitted = True

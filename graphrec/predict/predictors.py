@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import checkpoint
 from .features import NodeEncoder, TextEmbedder, dataset_encoder, model_encoder
 from .graph import TransferGraph
 from .nn import PairDecoder, TransferEncoder
@@ -343,7 +344,8 @@ class Predictor(ABC):
             raise RuntimeError(f"this {type(self).__name__} is not fitted: nothing to save")
         config = {k: torch.tensor(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v
                   for k, v in self.get_config().items()}
-        torch.save({"predictor": self.name, "config": config, "state": self.get_state(),
+        torch.save({"predictor": self.name, "config": config,
+                    "state": checkpoint.pack(self.get_state()),
                     "graphrec_version": __version__}, Path(path))
 
     @classmethod
@@ -368,7 +370,7 @@ class Predictor(ABC):
         if device is not None and "device" in config:
             config["device"] = device
         predictor = target(**config)
-        predictor.set_state(data["state"])
+        predictor.set_state(checkpoint.unpack(data["state"]))
         predictor._fitted = True
         return predictor
 
