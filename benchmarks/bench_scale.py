@@ -36,24 +36,21 @@ BIN = [sys.executable, "-m", "graphrec"]
 
 
 def timed_cli(db: Path, *args: str, env: dict[str, str]) -> dict:
-    """One CLI command: wall seconds, its own peak RSS (MiB, from wait4) and stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([*BIN, "--db", str(db), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
-    chunks: list[bytes] = []
-    errors: list[bytes] = []
-    t_out = threading.Thread(target=lambda: chunks.append(proc.stdout.read()))
-    t_err = threading.Thread(target=lambda: errors.append(proc.stderr.read()))
-    t_out.start()
-    t_err.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    t_out.join()
-    t_err.join()
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"graphrec {' '.join(args)} failed:\n{b''.join(errors).decode()}")
-    return {"seconds": round(wall, 3), "rss_mib": round(usage.ru_maxrss / 1024, 1),
-            "stdout": b"".join(chunks).decode()}
+    """One CLI command: wall seconds, its peak RSS (MiB) and stdout. The RSS comes from
+    GNU time where there is one: a child's own rusage would also count the pages it
+    shared with this (large) process between fork and exec."""
+    command = [*BIN, "--db", str(db), *args]
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        if Path("/usr/bin/time").exists():
+            command = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command]
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"graphrec {' '.join(args)} failed:\n{proc.stderr}")
+        text = Path(rss_file.name).read_text().strip()
+    rss = round(int(text.splitlines()[-1]) / 1024, 1) if text else None
+    return {"seconds": round(wall, 3), "rss_mib": rss, "stdout": proc.stdout}
 
 
 def latency(fn, repeats: int) -> dict:
