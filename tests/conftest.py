@@ -106,6 +106,19 @@ def g(db_uri: str) -> Iterator[graphrec.Graphrec]:
         yield opened
 
 
+def synth_db(folder: Path, models: int, datasets: int, density: float, seed: int):
+    """A synthetic zoo (`graphrec synth`) ingested into an embedded database in `folder`:
+    (the database's path, the zoo's summary)."""
+    from graphrec.synth import generate_zoo
+
+    zoo = generate_zoo(models, datasets, density, seed, folder / "zoo")
+    db = str(folder / "db")
+    with graphrec.open(db) as g:
+        g.ingest(zoo.files["records"], models=zoo.files["models"],
+                 datasets=zoo.files["datasets"])
+    return db, zoo
+
+
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))

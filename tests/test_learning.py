@@ -14,19 +14,13 @@ from click.testing import CliRunner
 import graphrec
 from graphrec.cli import main
 from graphrec.predict import workflow
-from graphrec.synth import generate_zoo
 
-from .conftest import write_csv
+from .conftest import synth_db, write_csv
 
 
 @pytest.fixture
 def zoo_db(tmp_path: Path) -> tuple[str, object]:
-    zoo = generate_zoo(8, 40, 0.5, 1, tmp_path / "zoo")
-    db = str(tmp_path / "db")
-    with graphrec.open(db) as g:
-        g.ingest(zoo.files["records"], models=zoo.files["models"],
-                 datasets=zoo.files["datasets"])
-    return db, zoo
+    return synth_db(tmp_path, 8, 40, 0.5, 1)
 
 
 def _cli(db: str, *args: str):

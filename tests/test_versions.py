@@ -18,17 +18,13 @@ import graphrec
 from graphrec.cli import main
 from graphrec.predict import workflow
 from graphrec.predict.versions import new_version
-from graphrec.synth import generate_zoo
+
+from .conftest import synth_db
 
 
 @pytest.fixture
 def zoo_db(tmp_path: Path) -> str:
-    zoo = generate_zoo(8, 40, 0.5, 1, tmp_path / "zoo")
-    db = str(tmp_path / "db")
-    with graphrec.open(db) as g:
-        g.ingest(zoo.files["records"], models=zoo.files["models"],
-                 datasets=zoo.files["datasets"])
-    return db
+    return synth_db(tmp_path, 8, 40, 0.5, 1)[0]
 
 
 def _cli(db: str, *args: str):
@@ -94,11 +90,8 @@ def test_a_partial_version_is_never_served_and_the_next_run_removes_it(zoo_db: s
 def test_a_killed_predict_leaves_the_previous_set_served(tmp_path: Path) -> None:
     """A real `graphrec predict` process killed with SIGKILL at some point of its run: the
     served set is always a complete one, and the next run leaves exactly one."""
-    zoo = generate_zoo(40, 1500, 0.2, 2, tmp_path / "zoo")
-    db = str(tmp_path / "db")
+    db, _ = synth_db(tmp_path, 40, 1500, 0.2, 2)
     with graphrec.open(db) as g:
-        g.ingest(zoo.files["records"], models=zoo.files["models"],
-                 datasets=zoo.files["datasets"])
         g.train("mean")
         first = g.predict()
         dataset = g.store.run("MATCH (d:Dataset) RETURN d.name AS n ORDER BY n DESC "
