@@ -115,9 +115,12 @@ def test_saved_label_arrays_score_as_the_properties_do(tmp_path) -> None:
     predictor = HierarchicalPredictor().fit(graph)
     predictor.save(tmp_path / "hla.pt")
     loaded = Predictor.load(tmp_path / "hla.pt")
-    older = HierarchicalPredictor()
-    older.set_state({k: v for k, v in predictor.get_state().items()
-                     if not k.startswith("label_")})
+    older = HierarchicalPredictor()  # as saved before the arrays: the properties instead
+    older.set_state({**{k: v for k, v in predictor.get_state().items()
+                        if not k.startswith("label_")},
+                     "dataset_props": [{"domain": p.get("domain"), "labels": p.get("labels")}
+                                       for p in graph.dataset_props]})
+    assert "dataset_props" not in loaded._state
     reference = _Attributes.from_state(loaded._state, False)
     assert reference.labels == _Attributes(graph.dataset_props).labels
     new = TransferGraph(graph.models, ["brand_new"], graph.model_props,

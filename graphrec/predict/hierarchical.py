@@ -298,11 +298,12 @@ class HierarchicalPredictor(Predictor):
             "beta": beta, "beta_b": beta_b, "models": list(graph.models),
             "datasets": list(graph.datasets), "edges": graph.edges.copy(),
             "residual": r - g_e - q_e, "score_metrics": metrics, "gamma": gamma,
-            "dataset_props": [
-                {"domain": p.get("domain"), "labels": p.get("labels")}
-                for p in graph.dataset_props],
             **attrs.state(),
         }
+        if self.text:  # the label embeddings are computed from the names again on load
+            self._state["dataset_props"] = [
+                {"domain": p.get("domain"), "labels": p.get("labels")}
+                for p in graph.dataset_props]
 
     def _noise_weights(self, x: np.ndarray, x1: np.ndarray, j: np.ndarray,
                        resid: np.ndarray, n_j: np.ndarray, w: np.ndarray) -> np.ndarray:
