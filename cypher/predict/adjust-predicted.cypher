@@ -1,5 +1,5 @@
 // adjust-predicted: change the recorded size of a predictor's complete version.
-// After some datasets were scored again in place, by `delta` edges.
+// After a cold-start dataset was saved into it (`recommend --save`), by `delta` edges.
 // @param id string  the predictor's id
 // @param delta int  edges added (negative: removed)
 MATCH (p:Predictor {id: $id})

@@ -20,15 +20,20 @@ from ..ingest import utc_now
 from ..store import Store
 
 __all__ = ["DELETE_BATCH", "clear_predictions", "drop_predictor", "finish_version",
-           "get_predictor", "list_predictors", "new_version", "use_predictor"]
+           "get_predictor", "list_predictors", "new_version", "stamp_id", "use_predictor"]
 
 DELETE_BATCH = 50_000  # predicted edges deleted per statement
 
 
+def stamp_id(when: str) -> str:
+    """An id for something made at `when` (ISO 8601): it sorts by time, and a random tail
+    keeps two made in the same second apart. Predictor ids and versions use it."""
+    return f"{when.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"
+
+
 def new_version() -> str:
     """A version id that sorts by time and does not collide between concurrent runs."""
-    stamp = utc_now().replace(":", "").replace("-", "")[:15]
-    return f"{stamp}-{secrets.token_hex(3)}"
+    return stamp_id(utc_now())
 
 
 def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any]:

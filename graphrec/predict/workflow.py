@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from ..ingest import utc_now
 from ..store import Row, Store
 from .graph import TransferGraph
 from .io import scores_by_metric
-from .versions import finish_version, get_predictor, new_version
+from .versions import finish_version, get_predictor, new_version, stamp_id
 
 MODELS_PER_READ = 100  # models whose observed edges are read in one statement
 WRITE_BATCH = 5_000
@@ -121,7 +120,7 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
         raise UsageError(f"cannot train {model!r} on this graph: {exc}") from None
     seconds = time.perf_counter() - started
     created = utc_now()
-    pid = f"{model}-{created.replace(':', '').replace('-', '')[:15]}-{secrets.token_hex(3)}"
+    pid = f"{model}-{stamp_id(created)}"
     folder = store.data_dir / "predictors"
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint = folder / f"{pid}.pt"
@@ -252,8 +251,9 @@ def _targets(graph: TransferGraph, datasets: list[str] | None) -> np.ndarray:
     return np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
 
 
-def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray, scores: np.ndarray,
-           predictor_id: str, version: str) -> None:
+def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray,
+                      scores: np.ndarray, predictor_id: str, version: str) -> None:
+    """Write scored `pairs` of `graph` as PREDICTED edges of one predictor's version."""
     write = queries.get("predict/write-predictions").text
     now = utc_now()  # when this batch was written
     for at in range(0, len(pairs), WRITE_BATCH):
@@ -263,33 +263,30 @@ def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray, sco
                           "now": now}, write=True)
 
 
+def _check_top_k(top_k: int | None) -> None:
+    if top_k is not None and top_k < 1:
+        raise UsageError("--top-k must be 1 or more")
+
+
 def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,
-            datasets: list[str] | None = None, progress: bool = False,
-            keep: bool = False, workers: int = 1) -> dict[str, Any]:
+            progress: bool = False, keep: bool = False, workers: int = 1) -> dict[str, Any]:
     """Score every pair without an observed edge and write the scores as a new version.
 
     The new version is read only once it is complete: then it becomes current and replaces
     the predictor's earlier versions and (unless `keep`) every other predictor's
-    predictions. With `datasets`, only those datasets are scored again, in place, within
-    the predictor's complete version (the cold-start `--save` path).
+    predictions. `workers` > 1 shards the datasets across that many processes, which
+    score and write in parallel.
     """
-    if top_k is not None and top_k < 1:
-        raise UsageError("--top-k must be 1 or more")
+    _check_top_k(top_k)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsageError(f"--workers must be a whole number, 1 or more, got {workers!r}")
     record = get_predictor(store, predictor_id)
     predictor = load_predictor(record)
     graph = read_graph(store)
     started = time.perf_counter()
-    targets = _targets(graph, datasets)
-    pid = record["id"]
-    partial = datasets is not None
-    version = record.get("version") if partial else new_version()
-    written = removed = 0
-    if partial and version is None:  # no complete set to add to: nothing is read anyway
-        return {"predictor": pid, "version": None, "predicted": 0, "removed": 0,
-                "observed": len(graph.edges), "seconds": 0.0}
-    if partial:
-        removed = store.run(queries.get("predict/clear-dataset-predictions").text,
-                            {"predictor": pid, "datasets": datasets}, write=True)[0]["deleted"]
+    targets = np.arange(graph.num_datasets, dtype=np.int64)
+    pid, version = record["id"], new_version()
+    written = 0
     if workers > 1 and len(targets) > 1:
         from .shards import predict_sharded
 
@@ -299,11 +296,7 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
         for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
             write_predictions(store, graph, pairs, scores, pid, version)
             written += len(pairs)
-    if partial:
-        store.run(queries.get("predict/adjust-predicted").text,
-                  {"id": pid, "delta": written - removed}, write=True)
-    else:
-        removed = finish_version(store, record, version, written, top_k, keep)
+    removed = finish_version(store, record, version, written, top_k, keep)
     return {"predictor": pid, "version": version, "predicted": written, "removed": removed,
             "observed": len(graph.edges), "seconds": round(time.perf_counter() - started, 3)}
 
@@ -313,8 +306,7 @@ def stream_predictions(store: Store, predictor_id: str | None = None,
                        progress: bool = False) -> Iterator[Row]:
     """`predict` without writing: rows {model, dataset, score} of every unobserved pair (or
     the top `top_k` per dataset), yielded chunk by chunk (Neo4j GDS's stream mode)."""
-    if top_k is not None and top_k < 1:
-        raise UsageError("--top-k must be 1 or more")
+    _check_top_k(top_k)
     record = get_predictor(store, predictor_id)
     predictor = load_predictor(record)
     graph = read_graph(store)
