@@ -90,7 +90,7 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _is_server(pid: int) -> bool:
+def is_server(pid: int) -> bool:
     """Whether `pid` is a live redis-server (ours, as far as a pid can tell): a state file
     outlives a reboot or a killed server, and its pid may now belong to another program,
     which must not be taken for the database (nor be named as something to kill)."""
@@ -109,9 +109,28 @@ def _is_server(pid: int) -> bool:
     return "redis-server" in command
 
 
+def rewrite_log(client, timeout: float) -> None:
+    """Fold the append-only log into a snapshot (BGREWRITEAOF; one already running counts)
+    and wait up to `timeout` seconds for it; redis errors are the caller's to handle."""
+    import redis
+
+    try:
+        client.bgrewriteaof()
+    except redis.exceptions.ResponseError as exc:
+        if "already in progress" not in str(exc):
+            raise
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = client.info("persistence")
+        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+            return
+        time.sleep(0.05)
+
+
 def _compact(client) -> None:
-    """Fold the append-only log into a snapshot (best effort: the log alone is complete),
-    so that the next start loads a snapshot instead of replaying every write."""
+    """Before a shutdown: fold the log into a snapshot unless it nearly is one already, so
+    that the next start loads a snapshot instead of replaying every write. Best effort:
+    the log alone is complete."""
     import redis
 
     try:
@@ -119,13 +138,7 @@ def _compact(client) -> None:
         tail = persistence.get("aof_current_size", 0) - persistence.get("aof_base_size", 0)
         if persistence.get("aof_base_size") is not None and tail < (1 << 20):
             return  # the log is a snapshot and a short tail already
-        client.bgrewriteaof()
-        deadline = time.monotonic() + COMPACT_TIMEOUT_S
-        while time.monotonic() < deadline:
-            info = client.info("persistence")
-            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
-                return
-            time.sleep(0.05)
+        rewrite_log(client, COMPACT_TIMEOUT_S)
     except redis.exceptions.RedisError:
         return
 
@@ -223,7 +236,7 @@ class EmbeddedServer:
         if self._users_fd is None:
             return
         fd, self._users_fd = self._users_fd, None
-        state = self._read_state() or {}
+        state = self.read_state() or {}
         if float(state.get("idle", 0)) > 0:
             self._touch()  # idle time counts from now
             os.close(fd)
@@ -255,8 +268,8 @@ class EmbeddedServer:
         """The running server's state and figures (None: not running)."""
         import redis
 
-        state = self._read_state()
-        if not state or not _is_server(int(state.get("pid", 0))):
+        state = self.live_state()
+        if state is None:
             return None
         client = _admin_client(state["socket"], state["password"], 5)
         try:
@@ -281,8 +294,7 @@ class EmbeddedServer:
         """Fold the log into a snapshot and stop the server now; False if none was running.
         Refuses (UsageError) while another graphrec uses it, unless `force`."""
         with self._server_lock():
-            state = self._read_state()
-            if not state or not _is_server(int(state.get("pid", 0))):
+            if self.live_state() is None:
                 self._running_state()  # clears stale files
                 return False
             if not force and self.in_use():
@@ -313,11 +325,16 @@ class EmbeddedServer:
             return True
 
     # -- internals -------------------------------------------------------------------------
-    def _read_state(self) -> dict | None:
+    def read_state(self) -> dict | None:
         try:
             return json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             return None
+
+    def live_state(self) -> dict | None:
+        """The state file, if its pid is a running redis-server (it may not answer yet)."""
+        state = self.read_state()
+        return state if state and is_server(int(state.get("pid", 0))) else None
 
     def _write_state(self, state: dict) -> None:
         """Replace the state file atomically (readers never see half of it)."""
@@ -353,8 +370,8 @@ class EmbeddedServer:
 
     def _running_state(self) -> dict | None:
         """The state of a live server we can talk to, or None (after clearing stale files)."""
-        state = self._read_state()
-        if state and _is_server(int(state.get("pid", 0))):
+        state = self.read_state()
+        if state and is_server(int(state.get("pid", 0))):
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
                 status = self._ping(state["socket"], state["password"])
@@ -363,7 +380,7 @@ class EmbeddedServer:
                 if status == "down" or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)  # still replaying its log after a restart
-            if _is_server(int(state["pid"])):
+            if is_server(int(state["pid"])):
                 raise ServerError(
                     f"a database server (pid {state['pid']}) holds {self.dir} but does not "
                     f"answer. If no other graphrec is running, stop it (kill {state['pid']}) "
@@ -450,7 +467,7 @@ class EmbeddedServer:
     def _shutdown(self) -> None:
         import redis
 
-        state = self._read_state()
+        state = self.read_state()
         if not state:
             return
         client = _admin_client(state["socket"], state["password"], 30)

@@ -12,7 +12,7 @@ from ..config import Target
 from ..errors import StoreError
 from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Statement, Store, plain
 from .compact import Unsupported, read_rows
-from .embedded import EmbeddedServer
+from .embedded import EmbeddedServer, rewrite_log
 
 LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
 LOCK_WAIT_S = 600.0
@@ -168,22 +168,14 @@ class FalkorStore(Store):
 
         import redis
 
-        conn = self._db.connection
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(
                 r["status"] != "OPERATIONAL" for r in self.run("CALL db.constraints()")):
             time.sleep(0.02)  # constraints build in the background, then log themselves
         try:
-            conn.bgrewriteaof()
+            rewrite_log(self._db.connection, max(0.0, deadline - time.monotonic()))
         except redis.exceptions.ResponseError as exc:
-            if "already in progress" not in str(exc):
-                raise StoreError(f"could not compact the database log: {exc}") from exc
-        while time.monotonic() < deadline:
-            info = conn.info("persistence")
-            if not info.get("aof_rewrite_in_progress") and not info.get(
-                    "aof_rewrite_scheduled"):
-                return
-            time.sleep(0.05)
+            raise StoreError(f"could not compact the database log: {exc}") from exc
 
     def close(self) -> None:
         db = getattr(self, "_db", None)

@@ -15,22 +15,22 @@ import sys
 import time
 from pathlib import Path
 
-from .embedded import EmbeddedServer, _is_server
+from .embedded import EmbeddedServer
 
 POLL_S = 2.0
 
 
 def watch(home: Path) -> None:
     server = EmbeddedServer(home)
-    state = server._read_state()
+    state = server.live_state()
     if not state:
         return
     pid = int(state["pid"])
     seen = time.time()
     while True:
         time.sleep(min(POLL_S, max(0.2, float(state.get("idle", 0)) / 4)))
-        state = server._read_state()
-        if not state or int(state.get("pid", 0)) != pid or not _is_server(pid):
+        state = server.live_state()
+        if not state or int(state["pid"]) != pid:
             return  # stopped (or replaced) by someone else
         idle = float(state.get("idle", 0))
         if idle <= 0:
