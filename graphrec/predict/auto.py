@@ -292,16 +292,21 @@ class AutoPredictor(Predictor):
         """Only if a candidate the cold regime reads (its blend, or the level it keeps)
         does: a blend of hla and proxy scores scores a new dataset without the graph."""
         weights = (getattr(self, "selection_", None) or {}).get("cold", {}).get("weights", {})
-        learnt = [n for n in self.candidates if n in self._models]
         used = {n for n, w in weights.items() if w > 0 and n in self._models}
-        used.add(next((n for n in learnt if weights.get(n, 0) > 0), learnt[0] if learnt else ""))
-        return any(self._models[n].cold_start_reads_graph for n in used if n in self._models)
+        if self._models:
+            used.add(self._primary(weights))
+        return any(self._models[n].cold_start_reads_graph for n in used)
+
+    def _primary(self, weights: dict[str, float]) -> str:
+        """The learnt candidate whose accuracy scale a regime's predictions keep: the first
+        with weight in its blend, else the first fitted."""
+        learnt = [n for n in self.candidates if n in self._models]
+        return next((n for n in learnt if weights.get(n, 0) > 0), learnt[0])
 
     def _scorer(self, graph: TransferGraph) -> Callable[[np.ndarray], np.ndarray]:
         scorers = {n: m.scorer(graph) for n, m in self._models.items()}
         pair_scores = self._pairs.bind(graph) if self._pairs.width else None
         metrics = self._pairs.metrics
-        learnt = [n for n in self.candidates if n in self._models]
         all_models = np.arange(graph.num_models)
 
         def score(pairs: np.ndarray) -> np.ndarray:
@@ -325,7 +330,7 @@ class AutoPredictor(Predictor):
                     if not columns.any():
                         continue
                     weights = self.selection_[regime]["weights"]
-                    primary = next((n for n in learnt if weights.get(n, 0) > 0), learnt[0])
+                    primary = self._primary(weights)
                     base = logits[primary][:, columns]
                     blend = sum(w * zs[n][:, columns] for n, w in weights.items())
                     blend = _column_z(blend + 1e-9 * zs[primary][:, columns])
