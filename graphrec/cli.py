@@ -610,16 +610,39 @@ def predictors_drop(obj: Context, predictor_id: str, as_json: bool) -> None:
 
 @main.group()
 def db() -> None:
-    """Start, stop and inspect the embedded database's server.
+    """Set up a database; start, stop and inspect the embedded database's server.
 
-    Every command starts it when needed; it then stays up for the next command and stops
-    by itself after an idle time (GRAPHREC_SERVER_IDLE seconds, default 900).
+    Every command starts the embedded server when needed; it then stays up for the next
+    command and stops by itself after an idle time (GRAPHREC_SERVER_IDLE seconds, default
+    900). `init` creates graphrec's constraints and indexes on any database.
 
     \b
+      graphrec --db neo4j+s://admin@host db init   # once, as a user who may change schema
       graphrec db start --idle 3600   # keep it up for an hour of quiet
       graphrec db status
       graphrec db stop
     """
+
+
+@db.command("init")
+@click.option("--json", "as_json", is_flag=True, help="Print {database, schema} as JSON.")
+@pass_ctx
+@handle_errors
+def db_init(obj: Context, as_json: bool) -> None:
+    """Create the constraints and indexes graphrec needs, where missing.
+
+    Writing commands do this themselves before their first write; run it once as an
+    administrator on a database that users allowed only to read will query (Aura roles).
+    """
+    from .store import connect
+
+    with connect(obj.db) as store:
+        store.ensure_schema()
+        location = store.location
+    if as_json:
+        _emit_json({"database": location, "schema": "ready"})
+    else:
+        click.echo(f"schema ready: {location}")
 
 
 def _describe_server(info: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ back plain Python rows: dicts of str, int, float, bool, None, lists and dicts. B
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,10 +77,29 @@ class Store(ABC):
     def location(self) -> str:
         """Where the data lives, safe to print: never contains credentials."""
 
-    @abstractmethod
+    #: Whether the schema is still to be checked before this store's first write: set by
+    #: `connect`. Reading never touches the schema, so read-only users can query.
+    schema_pending: bool = False
+    _schema_lock = threading.Lock()
+
     def run(self, query: str, params: Mapping[str, Any] | None = None, *,
             write: bool = False) -> list[Row]:
         """Run one Cypher statement atomically and return its rows."""
+        if write and self.schema_pending:
+            with self._schema_lock:
+                if self.schema_pending:
+                    self.schema_pending = False
+                    try:
+                        self.ensure_schema()
+                    except BaseException:
+                        self.schema_pending = True
+                        raise
+        return self._run(query, params, write=write)
+
+    @abstractmethod
+    def _run(self, query: str, params: Mapping[str, Any] | None, *,
+             write: bool) -> list[Row]:
+        """The backend's `run`, schema aside."""
 
     def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
         """Do a statement's client-side work now (FalkorDB: writing the parameters into the
@@ -100,6 +120,10 @@ class Store(ABC):
         rels = {r["type"]: r["count"]
                 for r in self.run(queries.get("admin/relationship-counts").text)}
         return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}
+
+    def graph_exists(self) -> bool:
+        """Whether the graph is there to read (a Neo4j database always is)."""
+        return True
 
     @abstractmethod
     def ensure_schema(self) -> None:

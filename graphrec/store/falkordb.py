@@ -55,8 +55,8 @@ class FalkorStore(Store):
         """The embedded server's process id (None for a remote server)."""
         return self._server.pid if self._server else None
 
-    def run(self, query: str, params: Mapping[str, Any] | None = None, *,
-            write: bool = False) -> list[Row]:
+    def _run(self, query: str, params: Mapping[str, Any] | None = None, *,
+             write: bool = False) -> list[Row]:
         import redis
 
         if params:
@@ -112,10 +112,16 @@ class FalkorStore(Store):
         return self._db.connection.lock(f"graphrec:write-lock:{self.target.graph}",
                                         timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
 
+    def graph_exists(self) -> bool:
+        return bool(self._db.connection.exists(self.target.graph))
+
     def counts(self) -> dict[str, dict[str, int]]:
         """From FalkorDB's own statistics (`db.meta.stats`, kept as the graph changes):
         a millisecond where counting 2M relationships takes seconds."""
-        meta = self.run("CALL db.meta.stats()")[0]
+        rows = self.run("CALL db.meta.stats()")
+        if not rows:  # the graph does not exist until its first write
+            return {"nodes": {}, "relationships": {}}
+        meta = rows[0]
         return {side: dict(sorted((k, int(v)) for k, v in meta[key].items() if v))
                 for side, key in (("nodes", "labels"), ("relationships", "relTypes"))}
 

@@ -42,8 +42,8 @@ class Neo4jStore(Store):
     def location(self) -> str:
         return self.target.safe_uri
 
-    def run(self, query: str, params: Mapping[str, Any] | None = None, *,
-            write: bool = False) -> list[Row]:
+    def _run(self, query: str, params: Mapping[str, Any] | None = None, *,
+             write: bool = False) -> list[Row]:
         import neo4j
         from neo4j import exceptions as nx
 
@@ -62,22 +62,36 @@ class Neo4jStore(Store):
         return [{k: plain(record[k]) for k in keys} for record in records]
 
     def ensure_schema(self) -> None:
-        for label, key in UNIQUE_KEYS.items():
-            # Labels cannot be parameters; they come from UNIQUE_KEYS, never from input.
-            self.run(
-                f"CREATE CONSTRAINT graphrec_{label.lower()}_{key} IF NOT EXISTS "
-                f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
-                write=True,
-            )
-        for rel, key in RELATIONSHIP_INDEXES:
-            self.run(f"CREATE INDEX graphrec_{rel.lower()}_{key.lower()} IF NOT EXISTS "
-                     f"FOR ()-[r:{rel}]-() ON (r.{key})", write=True)
+        """Create what is missing, after looking: a user allowed only to read (common on
+        Aura) can use a database whose schema an administrator made (`graphrec db init`)."""
+        names = {row["name"] for show in SHOW_SCHEMA for row in self.run(show)}
+        for name, statement in schema_statements():
+            if name not in names:
+                self.run(statement, write=True)
 
     def close(self) -> None:
         driver = getattr(self, "_driver", None)
         if driver is not None:
             driver.close()
             self._driver = None
+
+
+#: What `ensure_schema` reads first: the names of the constraints and indexes there are.
+SHOW_SCHEMA = ("SHOW CONSTRAINTS YIELD name RETURN name", "SHOW INDEXES YIELD name RETURN name")
+
+
+def schema_statements() -> list[tuple[str, str]]:
+    """(name, statement) for each constraint and index graphrec needs on Neo4j. Labels,
+    types and keys cannot be parameters; they come from the constants, never from input."""
+    statements = [(f"graphrec_{label.lower()}_{key}",
+                   f"CREATE CONSTRAINT graphrec_{label.lower()}_{key} IF NOT EXISTS "
+                   f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE")
+                  for label, key in UNIQUE_KEYS.items()]
+    statements += [(f"graphrec_{rel.lower()}_{key.lower()}",
+                    f"CREATE INDEX graphrec_{rel.lower()}_{key.lower()} IF NOT EXISTS "
+                    f"FOR ()-[r:{rel}]-() ON (r.{key})")
+                   for rel, key in RELATIONSHIP_INDEXES]
+    return statements
 
 
 def _strip_credentials(uri: str) -> str:
