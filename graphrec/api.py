@@ -19,6 +19,7 @@ from .ingest import IngestSummary
 from .ingest import ingest as _write
 from .loaders import LoaderSpec, ZooData, build, load_builtin, load_spec
 from .loaders.zoo import ZOO_LOADER, is_zoo_folder, zoo_spec
+from .names import clean_name
 from .store import Row, Store, connect
 
 
@@ -222,6 +223,7 @@ class Graphrec:
         def array(value: Any, what: str) -> Any:  # arrays pass through, .npy paths load
             return load_npy(value, what) if isinstance(value, str | Path) else value
 
+        model, dataset = clean_name(model, "model"), clean_name(dataset, "dataset")
         check_models(self.store, [model])
         values = compute(array(features, "features"), array(labels, "labels"),
                          source_probs=array(source_probs, "source probs"),

@@ -313,6 +313,7 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
     dataset is added by name. Every file is checked and every score computed before
     anything is written. Predictors read the scores on their next `graphrec train`.
     """
+    from .names import clean_name
     from .scores.workflow import PairFiles, find_pairs, parse_metrics, score_pairs
 
     chosen = parse_metrics(metrics)
@@ -329,7 +330,8 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
         if features is None and source_probs is None:
             raise UsageError("give --features (LogME, H-Score), --source-probs (LEEP, NCE), "
                              "or both")
-        pairs = [PairFiles(model, dataset, labels, features, source_probs)]
+        pairs = [PairFiles(clean_name(model, "model"), clean_name(dataset, "dataset"),
+                           labels, features, source_probs)]
     with obj.open() as g:
         report = score_pairs(g.store, pairs, chosen,
                              progress=not as_json and sys.stderr.isatty())
@@ -487,8 +489,6 @@ def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
     if train_size is None and num_classes and samples_per_class:
         train_size = num_classes * samples_per_class
     meta["train_size"] = train_size
-    if labels is not None:
-        meta["labels"] = list(dict.fromkeys(v.strip() for v in labels.split(",") if v.strip()))
     cold = any(v is not None for v in meta.values())
     if save and not cold:
         raise UsageError("--save stores a new dataset: describe it (--domain, --num-classes, "

@@ -20,7 +20,8 @@ from typing import Any
 
 from . import queries
 from .bulk import paused_gc
-from .loaders.build import Entity, ZooData
+from .errors import ValidationError
+from .loaders.build import Entity, ZooData, name_problems
 from .store import Store
 
 NODE_BATCH = 2000
@@ -111,7 +112,11 @@ def _batches(items: list, size: int) -> Iterator[list]:
 
 
 def ingest(store: Store, zoo: ZooData, *, progress: bool = False) -> IngestSummary:
-    """Write `zoo` into `store`; return created / updated / unchanged counts."""
+    """Write `zoo` into `store`; return created / updated / unchanged counts. Names are
+    checked first whoever built `zoo` (a name FalkorDB cannot index crashes its server)."""
+    problems = name_problems(zoo)
+    if problems:
+        raise ValidationError(problems)
     with paused_gc():  # millions of short-lived rows: nothing for the collector to find
         return _ingest(store, zoo, progress)
 

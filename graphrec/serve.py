@@ -154,7 +154,7 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
     reader would build (keys are the header, values the cells' text) goes through the
     loader's own record checks. A problem's `row` is the index into `records` (None for
     the request as a whole); ValidationError lists them all."""
-    from .loaders.build import read_records
+    from .loaders.build import name_problems, read_records
     from .loaders.csvfile import Table
     from .loaders.spec import load_builtin
 
@@ -175,6 +175,10 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
             elif text is None:
                 problems.append(Problem(RECORDS_SOURCE, "must be a string, number, boolean or "
                                         f"null, not {type(value).__name__}", i, column))
+            elif "\x00" in text:
+                problems.append(Problem(RECORDS_SOURCE, "holds a NUL character, which no "
+                                        "query can carry", i, column))
+                text = ""
             seen.add(column)
             cells[column] = text or ""
         rows.append(list(cells.values()))
@@ -183,6 +187,7 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
     zoo = ZooData(sources={"records": RECORDS_PROVENANCE})
     found: list[Problem] = []
     read_records(zoo, spec, table, found)
+    found += name_problems(zoo)
     bad_cells = {(p.row, p.column) for p in problems}  # already said: not "empty" as well
     found = [replace(p, row=p.row - 2 if p.row is not None and p.row >= 2 else None)
              for p in found]

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..bulk import paused_gc
 from ..errors import Problem, ValidationError
+from ..names import INT64, name_problem, shown_name
 from .csvfile import Table, describe_bad_number, parse_number, read_table, require_columns
 from .spec import EntitySpec, LoaderSpec, TableSpec
 
@@ -145,9 +146,62 @@ def _build(spec: LoaderSpec) -> ZooData:
             _scores(zoo, s, table, problems)
     if metadata_ok:
         _check_references(zoo, spec, problems)
+    problems += name_problems(zoo)
     if problems:
         raise ValidationError(problems)
     return zoo
+
+
+#: Properties whose values become nodes of their own (a unique name each), as (label, prop).
+LINKED_PROPS: tuple[tuple[str, str], ...] = (
+    ("models", "family"), ("models", "pretrain_dataset"),
+    ("datasets", "domain"), ("datasets", "labels"))
+
+
+def name_problems(zoo: ZooData) -> list[Problem]:
+    """Every name in `zoo` that breaks the rule of `graphrec.names`, where it was read.
+    Distinct names only: a million records name a few thousand models and datasets."""
+    problems = []
+    for (kind, name), (file, line) in zoo.first_seen.items():
+        reason = name_problem(name)
+        if reason:
+            problems.append(Problem(file, f"{kind} name {shown_name(name)}: {reason}", line))
+    if len(zoo.first_seen) < len(zoo.transfers) + len(zoo.scores):  # built in Python
+        named = {(kind, key[i]) for key in [*zoo.transfers, *zoo.scores]
+                 for i, kind in enumerate(("model", "dataset"))}
+        for kind, name in sorted(named - zoo.first_seen.keys(), key=str):
+            reason = name_problem(name)
+            if reason:
+                problems.append(Problem("input", f"{kind} name {shown_name(name)}: {reason}"))
+    for kind, entities in (("models", zoo.models), ("datasets", zoo.datasets)):
+        for name, entity in entities.items():
+            file, line = entity.origin
+            reason = name_problem(name)
+            if reason and (kind[:-1], name) not in zoo.first_seen:
+                problems.append(Problem(file, f"{kind[:-1]} name {shown_name(name)}: "
+                                        f"{reason}", line))
+            for prop, value in entity.props.items():
+                if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+                    problems.append(Problem(file, f"{prop} {value} is beyond the 64-bit whole "
+                                            "numbers the databases store", line, prop))
+                elif isinstance(value, str) and "\x00" in value:
+                    problems.append(Problem(file, f"{prop} holds a NUL character, which no "
+                                            "query can carry", line, prop))
+            for of, prop in LINKED_PROPS:
+                value = entity.props.get(prop) if of == kind else None
+                for v in (value if isinstance(value, list) else [value]):
+                    reason = None if v in (None, "") else name_problem(str(v))
+                    if reason:
+                        problems.append(Problem(file, f"{prop} {shown_name(str(v))}: {reason}",
+                                                line, prop))
+    for metric in {metric for _, _, metric in zoo.scores}:
+        reason = name_problem(metric)
+        if reason:
+            problems.append(Problem(zoo.sources.get("scores", "scores"),
+                                    f"metric name {shown_name(metric)}: {reason}"))
+    return problems
+
+
 
 
 def _read(part: EntitySpec | TableSpec | None, spec: LoaderSpec, problems: list[Problem],
@@ -323,7 +377,8 @@ def _name(value: str, table: Table, line: int, column: str, kind: str,
 def _infer(values: list[str]) -> str:
     present = [v for v in values if v != ""]
     if present and all(_is_int(v) for v in present):
-        return "int"
+        # Whole numbers beyond 64 bits are kept as their text: no database stores them.
+        return "int" if all(int(v) in INT64 for v in present) else "string"
     if present and all(parse_number(v) is not None and not v.endswith("%") for v in present):
         return "float"
     return "string"
@@ -438,6 +493,11 @@ def _typed(text: str, kind: str, percent: bool, prop: str, sep: str | None, tabl
     if percent and not text.endswith("%"):
         value /= 100.0
     if kind == "int":
+        if _INT.fullmatch(text) and int(text) not in INT64:
+            problems.append(Problem(table.label, f"{prop} {text} is beyond the 64-bit whole "
+                                    "numbers the databases store; declare the property a "
+                                    "string (or a float) in the spec", line, column))
+            return None
         if _INT.fullmatch(text):
             return int(text)  # exact, also beyond 2**53
         if value != int(value):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import queries
 from ..errors import UsageError
+from ..names import clean_name, clean_names
 from ..store import Row, Store
 from .graph import TransferGraph
 from .versions import get_predictor
@@ -62,6 +63,23 @@ def cached_predictor(record: dict[str, Any]):
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return predictor
+
+
+def clean_metadata(props: dict[str, Any]) -> dict[str, Any]:
+    """A new dataset's metadata under the rule for names: the domain and labels stripped
+    and checked (they become Domain and Label nodes); labels as a list, or text separated
+    by commas; given labels that name none are an error, not an empty list."""
+    out = dict(props)
+    if out.get("domain") not in (None, ""):
+        out["domain"] = clean_name(str(out["domain"]), "domain")
+    labels = out.get("labels")
+    if labels is not None:
+        given = labels.split(",") if isinstance(labels, str) else list(labels)
+        out["labels"] = clean_names((str(v) for v in given if str(v).strip()), "label")
+        if not out["labels"]:
+            raise UsageError(f"labels {labels!r} name no label; give class names separated "
+                             "by commas (--labels cat,dog,car), or leave labels out")
+    return out
 
 
 def unseen_metadata(store: Store, props: dict[str, Any]) -> list[str]:
@@ -116,6 +134,8 @@ def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
     retraining). Metadata values the graph has never seen raise `UnseenMetadataWarning`.
     With `save`, the dataset is added to the graph, with its predictions when the
     predictor has a complete version."""
+    dataset = clean_name(dataset, "dataset")
+    props = clean_metadata(props)
     if dataset_exists(store, dataset):
         raise UsageError(f"dataset {dataset!r} is already in the graph; drop the metadata "
                          "options to recommend for it")

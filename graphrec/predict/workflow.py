@@ -21,6 +21,7 @@ from .. import queries
 from ..bulk import paused_gc
 from ..errors import UsageError
 from ..ingest import utc_now
+from ..names import clean_name
 from ..store import Row, Store
 from .graph import TransferGraph
 from .io import scores_by_metric
@@ -325,6 +326,7 @@ def stream_predictions(store: Store, predictor_id: str | None = None,
 def recommend(store: Store, dataset: str, k: int = 5,
               predictor_id: str | None = None) -> list[Row]:
     """Models ranked for `dataset`: observed accuracies and the current predictor's scores."""
+    dataset = clean_name(dataset, "dataset")
     if not dataset_exists(store, dataset):
         import difflib
 

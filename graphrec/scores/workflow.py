@@ -29,6 +29,7 @@ from .. import queries
 from ..errors import UsageError
 from ..ingest import IngestSummary, ingest
 from ..loaders.build import ZooData
+from ..names import name_problem, shown_name
 from ..store import Store
 
 FEATURES_SUFFIX = ".features.npy"
@@ -189,6 +190,12 @@ def find_pairs(folder: Path) -> list[PairFiles]:
     if not pairs:
         raise UsageError(f"{folder}: no <dataset>/<model>{FEATURES_SUFFIX} or "
                          f"<dataset>/<model>{PROBS_SUFFIX} files found")
+    for pair in pairs:  # names come from the files' names: they must be names as stored
+        for kind, name in (("dataset", pair.dataset), ("model", pair.model)):
+            problem = name_problem(name)
+            if problem:
+                raise UsageError(f"{folder / pair.dataset}: {kind} {shown_name(name)} (from "
+                                 f"a file name): {problem}; rename the file or folder")
     return pairs
 
 
