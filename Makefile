@@ -8,8 +8,10 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.graphrec-installed
+# Neo4j's Cypher front end for `make cypher-lint`, installed by npm from the lock file.
+NPM_STAMP := cypher-lint/node_modules/.package-lock.json
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint cypher-lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/graphrec demo
 
-test: $(STAMP)
+$(NPM_STAMP): cypher-lint/package.json cypher-lint/package-lock.json
+	npm ci --prefix cypher-lint --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(NPM_STAMP)
+
+# Every query graphrec sends to Neo4j, checked by Neo4j's own parser and semantic analysis.
+cypher-lint: $(STAMP) $(NPM_STAMP)
+	$(BIN)/python cypher-lint/collect.py | node cypher-lint/lint.mjs
+
+test: $(STAMP) cypher-lint
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -29,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache cypher-lint/node_modules

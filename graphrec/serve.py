@@ -48,6 +48,8 @@ logger = logging.getLogger("uvicorn.error")  # configured by uvicorn, beside its
 MAX_K, MAX_RECORDS = 10_000, 100_000
 #: POST /records's name in problems, and the `source` of its edges (a CSV's: the file name).
 RECORDS_SOURCE, RECORDS_PROVENANCE = "records", "POST /records"
+#: What GET /health asks the database: any answer means it is up.
+HEALTH_QUERY = "RETURN 1 AS ok"
 
 
 class NotFound(UsageError):
@@ -333,7 +335,7 @@ def _routes(app: FastAPI) -> None:
     def health(g: Graph) -> Any:
         """The server is up and the database answers a query (503 if it does not)."""
         try:
-            g.store.run("RETURN 1 AS ok")
+            g.store.run(HEALTH_QUERY)
         except Exception as exc:  # whatever the cause, the answer is "not healthy"
             return _error(503, f"database unreachable: {exc}")
         return {"status": "ok"}
