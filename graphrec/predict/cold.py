@@ -136,6 +136,7 @@ def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
     predictor has a complete version."""
     dataset = clean_name(dataset, "dataset")
     props = clean_metadata(props)
+    queries.check_count(k, "k")
     if dataset_exists(store, dataset):
         raise UsageError(f"dataset {dataset!r} is already in the graph; drop the metadata "
                          "options to recommend for it")

@@ -265,8 +265,8 @@ def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray,
 
 
 def _check_top_k(top_k: int | None) -> None:
-    if top_k is not None and top_k < 1:
-        raise UsageError("--top-k must be 1 or more")
+    if top_k is not None:
+        queries.check_count(top_k, "top_k")
 
 
 def predict(store: Store, predictor_id: str | None = None, top_k: int | None = None,

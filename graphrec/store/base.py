@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,12 +144,31 @@ class Store(ABC):
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def plain(value: Any) -> Any:
-    """Turn backend containers into plain dicts and lists, recursively."""
+def plain(value: Any, entity: Callable[[Any], Any] | None = None) -> Any:
+    """Turn backend containers into plain dicts and lists, recursively. `entity` is the
+    backend's converter for its graph types (nodes, relationships, paths): it returns the
+    plain form, or NOT_AN_ENTITY. Nodes become {"labels", "properties"}, relationships
+    {"type", "properties"}, paths {"nodes", "relationships"}, on every backend."""
     if type(value) in _SCALARS:  # the common case, checked without ABC machinery
         return value
+    if entity is not None:
+        converted = entity(value)
+        if converted is not NOT_AN_ENTITY:
+            return converted
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, entity) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [plain(v, entity) for v in value]
     return value
+
+
+#: What a backend's entity converter returns for a value that is not a graph entity.
+NOT_AN_ENTITY = object()
+
+
+def node_form(labels: Any, properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {"labels": sorted(labels), "properties": plain(dict(properties))}
+
+
+def relationship_form(rel_type: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": rel_type, "properties": plain(dict(properties))}

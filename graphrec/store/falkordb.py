@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from falkordb.helpers import stringify_param_value
 
-from ..config import Target
+from ..config import Target, host_port
 from ..errors import StoreError
-from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Statement, Store, plain
+from .base import (
+    NOT_AN_ENTITY,
+    RELATIONSHIP_INDEXES,
+    UNIQUE_KEYS,
+    Row,
+    Statement,
+    Store,
+    node_form,
+    plain,
+    relationship_form,
+)
 from .compact import Unsupported, read_rows
 from .embedded import EmbeddedServer, rewrite_log
 
-LOCK_TTL_S = 60.0  # a write batch takes well under a second; a dead holder's lock expires
+LOCK_TTL_S = 60.0  # renewed while held (`_renewed`): a dead holder's lock expires
 LOCK_WAIT_S = 600.0
 
 
@@ -86,7 +98,7 @@ class FalkorStore(Store):
                 "completed are safe; run the command again to finish."
             ) from exc
         header = [col[1] if isinstance(col, list | tuple) else col for col in result.header]
-        return [{str(h): plain(v) for h, v in zip(header, row, strict=True)}
+        return [{str(h): plain(v, _entity) for h, v in zip(header, row, strict=True)}
                 for row in result.result_set]
 
     def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
@@ -109,8 +121,9 @@ class FalkorStore(Store):
         """
         if self._server is not None:
             return self._server.write_lock(LOCK_WAIT_S)
-        return self._db.connection.lock(f"graphrec:write-lock:{self.target.graph}",
-                                        timeout=LOCK_TTL_S, blocking_timeout=LOCK_WAIT_S)
+        return _renewed(self._db.connection.lock(  # shared token: the renewal is a thread
+            f"graphrec:write-lock:{self.target.graph}", timeout=LOCK_TTL_S,
+            blocking_timeout=LOCK_WAIT_S, thread_local=False))
 
     def graph_exists(self) -> bool:
         return bool(self._db.connection.exists(self.target.graph))
@@ -194,6 +207,53 @@ class FalkorStore(Store):
             server.release()
 
 
+@contextlib.contextmanager
+def _renewed(lock: Any) -> Iterator[None]:
+    """Hold a Redis lock for as long as the statement runs, however long: a thread
+    extends it every third of its expiry, so it lapses only if this process dies (or stalls
+    longer than LOCK_TTL_S). A lock found lapsed at release is no error of the write, which
+    committed; it is said as a warning, naming what happened."""
+    import redis
+
+    if not lock.acquire():
+        raise redis.exceptions.LockError("write lock busy")
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LOCK_TTL_S / 3):
+            with contextlib.suppress(redis.exceptions.RedisError):
+                lock.reacquire()
+
+    renewer = threading.Thread(target=renew, name="graphrec-lock-renewal", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            warnings.warn(f"graphrec's write lock lapsed while this process was stalled for "
+                          f"over {LOCK_TTL_S:.0f} s; the write completed, but another writer "
+                          "may have run at the same time: run the command again to be sure",
+                          RuntimeWarning, stacklevel=3)
+
+
+def _entity(value: Any) -> Any:
+    """The client's Node, Edge and Path in the plain forms of `plain`."""
+    from falkordb import Edge, Node, Path
+
+    if isinstance(value, Node):
+        return node_form(value.labels or [], value.properties or {})
+    if isinstance(value, Edge):
+        return relationship_form(value.relation, value.properties or {})
+    if isinstance(value, Path):
+        return {"nodes": [_entity(n) for n in value.nodes()],
+                "relationships": [_entity(e) for e in value.edges()]}
+    return NOT_AN_ENTITY
+
+
 def _client_url(target: Target) -> str:
     """Rewrite the user's address into one the redis client understands."""
     uri = target.uri
@@ -201,10 +261,16 @@ def _client_url(target: Target) -> str:
                         ("falkor://", "redis://")):
         if uri.startswith(alias):
             uri = real + uri[len(alias):]
-    # The path names the graph for us, but a database number for redis-py: drop it.
-    from urllib.parse import urlsplit, urlunsplit
+    # The path names the graph for us, but a database number for redis-py: drop it. The
+    # password may have come in the query (?password=): it goes where redis-py reads it.
+    from urllib.parse import quote, urlsplit, urlunsplit
 
     parts = urlsplit(uri)
-    if parts.scheme != "unix":
-        parts = parts._replace(path="", query="")
-    return urlunsplit(parts)
+    if parts.scheme == "unix":
+        return urlunsplit(parts)
+    netloc = host_port(parts)
+    if target.password is not None:
+        netloc = f"{quote(target.user or '', safe='')}:{quote(target.password, safe='')}@{netloc}"
+    elif target.user:
+        netloc = f"{quote(target.user, safe='')}@{netloc}"
+    return urlunsplit(parts._replace(netloc=netloc, path="", query=""))

@@ -10,9 +10,18 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Target
+from ..config import Target, host_port
 from ..errors import StoreError
-from .base import RELATIONSHIP_INDEXES, UNIQUE_KEYS, Row, Store, plain
+from .base import (
+    NOT_AN_ENTITY,
+    RELATIONSHIP_INDEXES,
+    UNIQUE_KEYS,
+    Row,
+    Store,
+    node_form,
+    plain,
+    relationship_form,
+)
 
 # The driver logs connection failures that graphrec already reports as one clear error.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
@@ -59,7 +68,7 @@ class Neo4jStore(Store):
                 f"lost the connection to Neo4j at {self.location} ({exc}). Writes that "
                 "completed are safe; run the command again to finish."
             ) from exc
-        return [{k: plain(record[k]) for k in keys} for record in records]
+        return [{k: plain(record[k], _entity) for k in keys} for record in records]
 
     def ensure_schema(self) -> None:
         """Create what is missing, after looking: a user allowed only to read (common on
@@ -94,11 +103,22 @@ def schema_statements() -> list[tuple[str, str]]:
     return statements
 
 
+def _entity(value: Any) -> Any:
+    """The driver's Node, Relationship and Path in the plain forms of `plain`."""
+    from neo4j import graph
+
+    if isinstance(value, graph.Node):
+        return node_form(value.labels, value)
+    if isinstance(value, graph.Relationship):
+        return relationship_form(value.type, value)
+    if isinstance(value, graph.Path):
+        return {"nodes": [_entity(n) for n in value.nodes],
+                "relationships": [_entity(r) for r in value.relationships]}
+    return NOT_AN_ENTITY
+
+
 def _strip_credentials(uri: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(uri)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc, query=""))
+    return urlunsplit(parts._replace(netloc=host_port(parts), query=""))
