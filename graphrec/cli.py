@@ -369,11 +369,18 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
 @click.option("--no-scores", is_flag=True,
               help="Ignore the proxy scores (SCORED edges); by default hla, scg4trf, g4trf "
                    "and linear read every metric the graph holds.")
+@click.option("--coverage", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.8, show_default=True,
+              help="Predicted scores get intervals meant to hold this share of the true "
+                   "accuracies, calibrated on held-out splits of the graph.")
+@click.option("--no-intervals", is_flag=True,
+              help="Skip the intervals (and the extra fits that calibrate them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the predictor record as JSON.")
 @pass_ctx
 @handle_errors
 def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
-          text_features: bool, no_scores: bool, as_json: bool) -> None:
+          text_features: bool, no_scores: bool, coverage: float, no_intervals: bool,
+          as_json: bool) -> None:
     """Fit a predictor on every observed edge and record it as the current one."""
     from .predict import workflow
 
@@ -381,6 +388,7 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
         record = workflow.train(g.store, model, epochs=epochs, seed=seed, device=device,
                                 text=text_features or None,
                                 use_scores=False if no_scores else None,
+                                coverage=None if no_intervals else coverage,
                                 progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(record)
@@ -391,6 +399,7 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
                f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
                + (f"; reads scores: {', '.join(read)}" if read else "")
                + "".join(f"\n  {line}" for line in workflow.describe_selection(record))
+               + "".join(f"\n  {line}" for line in workflow.describe_intervals(record))
                + f"\ncheckpoint: {record['checkpoint']}\n{record['id']} is now the current "
                "predictor (`graphrec predictors list`); next: graphrec predict")
 
@@ -404,8 +413,8 @@ def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
               help="Keep the other predictors' predictions (by default the new set replaces "
                    "them once it is complete).")
 @click.option("--stream", is_flag=True,
-              help="Print the predictions (CSV: model,dataset,score; JSON lines with --json) "
-                   "and write nothing.")
+              help="Print the predictions (CSV: model,dataset,score,low,high; JSON lines "
+                   "with --json) and write nothing.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that score and write shards of the datasets in parallel.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -432,12 +441,14 @@ def predict(obj: Context, predictor_id: str | None, top_k: int | None, keep: boo
             rows = workflow.stream_predictions(g.store, predictor_id, top_k)
             out = csv.writer(sys.stdout, lineterminator="\n")
             if not as_json:
-                out.writerow(["model", "dataset", "score"])
+                out.writerow(["model", "dataset", "score", "low", "high"])
             for row in rows:
                 if as_json:
                     sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
                 else:
-                    out.writerow([row["model"], row["dataset"], repr(row["score"])])
+                    out.writerow([row["model"], row["dataset"], repr(row["score"]),
+                                  *("" if row[k] is None else repr(row[k])
+                                    for k in ("low", "high"))])
             return
         summary = workflow.predict(g.store, predictor_id, top_k, keep=keep, workers=workers,
                                    progress=not as_json and sys.stderr.isatty())
@@ -754,6 +765,10 @@ def db_status(obj: Context, as_json: bool) -> None:
               help="Dataset feature rows, as --model-features (*_target_embedding.npy).")
 @click.option("--max-datasets", type=click.IntRange(min=10), metavar="N",
               help="Benchmark a seeded random sample of N datasets (for large zoos).")
+@click.option("--intervals", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              metavar="COVERAGE",
+              help="holdout: also calibrate each method's intervals (e.g. 0.8) on the known "
+                   "entries, as train does, and report their coverage and width.")
 @score_matrix_options
 @click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
@@ -767,8 +782,8 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
               epochs: int | None,
               avg_epochs: int | None, model_features: Path | None,
               dataset_features: Path | None, max_datasets: int | None,
-              score_file: Path | None, metric: str | None, score_rows: str, device: str,
-              out: Path | None, as_json: bool) -> None:
+              intervals: float | None, score_file: Path | None, metric: str | None,
+              score_rows: str, device: str, out: Path | None, as_json: bool) -> None:
     """Compare predictors on the paper's protocol: same masks, side by side with the paper.
 
     \b
@@ -811,9 +826,12 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
             raise UsageError(str(exc)) from None
     else:
         holdout = protocol == "holdout"
+        if intervals is not None and not holdout:
+            raise UsageError("--intervals are measured on held-out datasets: add --protocol "
+                             "holdout")
         extra = ({"cold": 0.25 if cold is None else cold,
                   "hidden": 0.5 if hidden is None else hidden,
-                  "first_seed": first_seed} if holdout else {})
+                  "first_seed": first_seed, "intervals": intervals} if holdout else {})
         result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
                      dataset_features=dataset_features, max_datasets=max_datasets,
                      scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,

@@ -104,7 +104,8 @@ def test_recommend_known_dataset(served: Served) -> None:
     assert [(r["model"], r["source"]) for r in body["rows"]] == [
         ("r50", "observed"), ("vit_b", "observed"), ("vit_l", "predicted")]
     assert body["rows"][0] == {"model": "r50", "family": "resnet", "source": "observed",
-                               "score": 0.8, "predictor": None}
+                               "score": 0.8, "low": None, "high": None, "runs": 1,
+                               "std": None, "min": 0.8, "max": 0.8, "predictor": None}
     with served.open() as g:
         assert body["rows"][2]["predictor"] == workflow.get_predictor(g.store)["id"]
         assert body["rows"] == g.recommend("sketch_a", 3)

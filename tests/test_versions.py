@@ -168,7 +168,7 @@ def test_predict_stream_prints_rows_and_writes_nothing(zoo_db: str) -> None:
     assert per_dataset and all(len(v) <= 2 and v == sorted(v, reverse=True)
                                for v in per_dataset.values())
     csv_out = _cli(zoo_db, "predict", "--stream", "--top-k", "2").stdout.splitlines()
-    assert csv_out[0] == "model,dataset,score" and len(csv_out) == len(rows) + 1
+    assert csv_out[0] == "model,dataset,score,low,high" and len(csv_out) == len(rows) + 1
     with graphrec.open(zoo_db) as g:
         assert g.dump() == before
     written = json.loads(_cli(zoo_db, "predict", "--top-k", "2", "--json").stdout)

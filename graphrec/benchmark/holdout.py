@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..predict.graph import column_ranks, hidden_counts
+from ..predict.graph import holdout_mask
 from ..ranking import dataset_metrics, nanmean, recall_at, top1_tied, weighted_tau
 from .metrics import column_spearman
 
@@ -34,6 +34,7 @@ __all__ = [
     "dataset_metrics",
     "holdout_mask",
     "holdout_metrics",
+    "interval_metrics",
     "recall_at",
     "top1_tied",
     "weighted_tau",
@@ -45,35 +46,6 @@ HOLDOUT_METRICS: dict[str, str] = {
     "hit": "top-1 hit", "recall3": "recall@3",
 }
 REGIMES = ("cold", "partial")
-
-
-def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: float = 0.5
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(known, cold datasets): `known` (models x datasets, bool) marks the training entries
-    among `observed`; `cold_datasets` (datasets, bool) the datasets held out whole.
-
-    round(cold x eligible) datasets are drawn among those with >= 2 observed entries (at
-    least one when `cold` > 0 and any is eligible); every other dataset with n observed
-    entries keeps n - min(n - 1, round(hidden x n)) of them, drawn uniformly. A numpy seed,
-    vectorised: one random key per entry, ranked within its column.
-    """
-    observed = np.asarray(observed, dtype=bool)
-    if observed.ndim != 2:
-        raise ValueError(f"observed must be a 2-D bool matrix, got shape {observed.shape}")
-    for what, value in (("cold", cold), ("hidden", hidden)):
-        if isinstance(value, bool) or not 0 <= float(value) <= 1:
-            raise ValueError(f"{what} must be a fraction in [0, 1], got {value!r}")
-    rng = np.random.default_rng(seed)
-    count = observed.sum(axis=0)
-    eligible = np.flatnonzero(count >= 2)
-    n_cold = round(float(cold) * len(eligible))
-    if cold > 0 and len(eligible):
-        n_cold = max(1, n_cold)
-    cold_datasets = np.zeros(observed.shape[1], dtype=bool)
-    cold_datasets[rng.choice(eligible, n_cold, replace=False) if n_cold else []] = True
-    rank = column_ranks(observed, rng)
-    known = observed & (rank >= hidden_counts(count, hidden)[None, :]) & ~cold_datasets[None, :]
-    return known, cold_datasets
 
 
 def holdout_metrics(truth: np.ndarray, known: np.ndarray, cold_datasets: np.ndarray,
@@ -103,4 +75,21 @@ def holdout_metrics(truth: np.ndarray, known: np.ndarray, cold_datasets: np.ndar
             for k in HOLDOUT_METRICS:
                 out[f"{regime}_{k}{suffix}"] = nanmean(per[k])
             out[f"{regime}_datasets{suffix}"] = float(len(chosen))
+    return out
+
+
+def interval_metrics(truth: np.ndarray, known: np.ndarray, cold_datasets: np.ndarray,
+                     low: np.ndarray, high: np.ndarray) -> dict[str, float]:
+    """`<regime>_coverage`, the share of hidden accuracies inside [low, high], and
+    `<regime>_width`, the intervals' mean width, over all hidden entries of the regime
+    (low and high: models x datasets)."""
+    truth = np.asarray(truth, dtype=np.float64)
+    hidden = np.isfinite(truth) & ~np.asarray(known, dtype=bool)
+    inside = (low <= truth) & (truth <= high)
+    out = {}
+    for regime, columns in (("cold", cold_datasets), ("partial", ~cold_datasets)):
+        rows = hidden & columns[None, :]
+        n = int(rows.sum())
+        out[f"{regime}_coverage"] = float(inside[rows].mean()) if n else float("nan")
+        out[f"{regime}_width"] = float((high - low)[rows].mean()) if n else float("nan")
     return out

@@ -90,6 +90,16 @@ def holdout_markdown(result: BenchmarkResult, default: str = "auto") -> str:
             cells = [_cell(s.get(f"{r}_{k}@{sc}"), 2 if k == "regret" else 3)
                      for sc in scores for r in REGIMES for k in ("wtau", "regret")]
             lines.append(f"| {m.label} | " + " | ".join(cells) + " |")
+    if cfg.get("intervals"):
+        head = ["method", *(f"{r} {k}" for r in REGIMES for k in ("coverage", "width"))]
+        lines += ["", f"{cfg['intervals']:.0%} intervals, calibrated on each repetition's "
+                      "known entries: the share of hidden accuracies inside (goal near "
+                      f"{cfg['intervals']:.2f}) and the mean width:", "",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for m in result.methods:
+            s = m.summary()
+            cells = [_cell(s.get(f"{r}_{k}")) for r in REGIMES for k in ("coverage", "width")]
+            lines.append(f"| {m.label} | " + " | ".join(cells) + " |")
     gaps = compare_default(result, default)
     if gaps:
         lines += ["", f"`{default}` against the best other method on the same pairs "

@@ -21,8 +21,9 @@ import numpy as np
 
 from ..loaders.build import ZooData
 from ..predict.graph import TransferGraph, renumber, renumber_scores, sample_datasets
+from ..predict.intervals import calibrate
 from ..predict.io import from_zoo
-from .holdout import holdout_mask, holdout_metrics
+from .holdout import holdout_mask, holdout_metrics, interval_metrics
 from .masks import authors_mask, seeded_mask
 from .methods import METHODS, SCORE_METHOD, MethodSettings, default_methods, get_method
 from .metrics import evaluate
@@ -204,7 +205,8 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                   cold: float = 0.25, hidden: float = 0.5, first_seed: int = 0,
                   model_features: np.ndarray | None = None,
                   dataset_features: np.ndarray | None = None, device: str = "cpu",
-                  progress: bool = False, source: str = "") -> BenchmarkResult:
+                  progress: bool = False, source: str = "",
+                  intervals: float | None = None) -> BenchmarkResult:
     """Every method on the same `seeds` masks of `graph`.
 
     `protocol="paper"`: the paper's stratified masks and metrics (`evaluate`). Iterative
@@ -214,8 +216,13 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
     datasets' entries, scored on hidden entries only (`holdout.holdout_metrics`).
     Repetition r seeds its masks and predictors with r. `model_features` /
     `dataset_features` (one row per model / dataset in the records' order) feed the
-    `-given` methods.
+    `-given` methods. `intervals` (a coverage such as 0.8, held-out protocol only) also
+    calibrates each method's intervals on each repetition's known entries, as `graphrec
+    train` does, and reports `<regime>_coverage` and `<regime>_width` of the hidden ones.
     """
+    if intervals is not None and protocol != "holdout":
+        raise ValueError("intervals are measured on held-out datasets: use the holdout "
+                         "protocol")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if seeds < 1:
@@ -301,7 +308,7 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         "torch": torch.__version__, "machine": platform.machine(),
     }
     if protocol == "holdout":
-        config.update(cold=cold, hidden=hidden, first_seed=first_seed,
+        config.update(cold=cold, hidden=hidden, first_seed=first_seed, intervals=intervals,
                       cold_datasets=[int(c.sum()) for c in colds])
     result = BenchmarkResult(config=config)
     for key in keys:
@@ -322,6 +329,12 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
         else:
             reps = [holdout_metrics(truth, known[r], colds[r], scores[-1, r], coverage)
                     for r in range(seeds)]
+            if intervals is not None:
+                for r in range(seeds):
+                    low, high = calibrate(predictor, splits[r], coverage=intervals,
+                                          seed=first_seed + r).bounds(
+                        scores[-1, r], np.broadcast_to(colds[r][None, :], truth.shape))
+                    reps[r].update(interval_metrics(truth, known[r], colds[r], low, high))
         result.methods.append(MethodResult(key, method.label, method.features, method.note,
                                            reps, round(seconds, 3),
                                            None if watch.peak is None else round(watch.peak, 1)))

@@ -24,9 +24,11 @@ from ..errors import UsageError
 from ..names import clean_name, clean_names
 from ..store import Row, Store
 from .graph import TransferGraph
+from .intervals import interval_bounds
 from .versions import get_predictor
 from .workflow import (
     add_dataset,
+    calibration_of,
     dataset_exists,
     load_predictor,
     read_graph,
@@ -150,14 +152,20 @@ def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
     pairs = np.stack([np.arange(graph.num_models), np.full(graph.num_models, column)], axis=1)
     scores = predictor.predict(graph, pairs)
     order = sorted(range(graph.num_models), key=lambda i: (-scores[i], graph.models[i]))
+    calibration = calibration_of(record)
+    low, high = (calibration.bounds(scores, True) if calibration
+                 else (np.full(len(scores), np.nan),) * 2)
     if save:
         add_dataset(store, dataset, clean)
         if record.get("version"):  # into the served set, cut as that set was
             top = order[:record["top_k"]] if record.get("top_k") else order
             write_predictions(store, graph, pairs[top], scores[top], record["id"],
-                              record["version"])
+                              record["version"], interval_bounds(calibration, graph))
             store.run(queries.get("predict/adjust-predicted").text,
                       {"id": record["id"], "delta": len(top)}, write=True)
     return [{"model": graph.models[i], "family": graph.model_props[i].get("family"),
-             "source": "predicted", "score": float(scores[i]), "predictor": record["id"]}
+             "source": "predicted", "score": float(scores[i]),
+             "low": None if np.isnan(low[i]) else float(low[i]),
+             "high": None if np.isnan(high[i]) else float(high[i]),
+             "runs": None, "std": None, "min": None, "max": None, "predictor": record["id"]}
             for i in order[:k]]

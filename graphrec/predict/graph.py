@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PairLookup", "TransferGraph", "column_ranks", "hidden_counts", "renumber",
-           "renumber_scores", "sample_datasets"]
+__all__ = ["PairLookup", "TransferGraph", "column_ranks", "hidden_counts", "holdout_mask",
+           "renumber", "renumber_scores", "sample_datasets"]
 
 
 class PairLookup:
@@ -175,3 +175,32 @@ def hidden_counts(count: np.ndarray, hidden: float) -> np.ndarray:
     """How many of a dataset's `count` observed entries to hide: round(hidden x count), but
     at most all but one, so every partially known dataset keeps one known entry."""
     return np.minimum(np.maximum(count - 1, 0), np.round(float(hidden) * count)).astype(np.int64)
+
+
+def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: float = 0.5
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(known, cold datasets): `known` (models x datasets, bool) marks the training entries
+    among `observed`; `cold_datasets` (datasets, bool) the datasets held out whole.
+
+    round(cold x eligible) datasets are drawn among those with >= 2 observed entries (at
+    least one when `cold` > 0 and any is eligible); every other dataset with n observed
+    entries keeps n - min(n - 1, round(hidden x n)) of them, drawn uniformly. A numpy seed,
+    vectorised: one random key per entry, ranked within its column.
+    """
+    observed = np.asarray(observed, dtype=bool)
+    if observed.ndim != 2:
+        raise ValueError(f"observed must be a 2-D bool matrix, got shape {observed.shape}")
+    for what, value in (("cold", cold), ("hidden", hidden)):
+        if isinstance(value, bool) or not 0 <= float(value) <= 1:
+            raise ValueError(f"{what} must be a fraction in [0, 1], got {value!r}")
+    rng = np.random.default_rng(seed)
+    count = observed.sum(axis=0)
+    eligible = np.flatnonzero(count >= 2)
+    n_cold = round(float(cold) * len(eligible))
+    if cold > 0 and len(eligible):
+        n_cold = max(1, n_cold)
+    cold_datasets = np.zeros(observed.shape[1], dtype=bool)
+    cold_datasets[rng.choice(eligible, n_cold, replace=False) if n_cold else []] = True
+    rank = column_ranks(observed, rng)
+    known = observed & (rank >= hidden_counts(count, hidden)[None, :]) & ~cold_datasets[None, :]
+    return known, cold_datasets

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..store import Store, connect
 from .graph import TransferGraph
+from .intervals import Bounds
 
 __all__ = ["predict_sharded"]
 
@@ -42,20 +43,20 @@ def _run(chunk: np.ndarray) -> tuple[int, int]:
     pairs, scores = score_chunk(job["graph"], job["score"], chunk, job["top_k"])
     if len(pairs):
         write_predictions(job["store"], job["graph"], pairs, scores, job["predictor"],
-                          job["version"])
+                          job["version"], job["bounds"])
     return len(chunk), len(pairs)
 
 
 def predict_sharded(store: Store, graph: TransferGraph,
                     score: Callable[[np.ndarray], np.ndarray], chunks: list[np.ndarray],
                     top_k: int | None, predictor_id: str, version: str, workers: int,
-                    progress: bool) -> int:
+                    progress: bool, bounds: Bounds | None = None) -> int:
     """Score and write `chunks` (arrays of dataset indices) with `workers` processes;
     returns how many predicted edges were written."""
     from tqdm import tqdm
 
     _JOB.update(target=store.target, graph=graph, score=score, top_k=top_k,
-                predictor=predictor_id, version=version)
+                predictor=predictor_id, version=version, bounds=bounds)
     written = 0
     bar = tqdm(total=int(sum(len(c) for c in chunks)), unit="dataset", desc="predict",
                disable=not progress, leave=False)

@@ -24,6 +24,7 @@ from ..ingest import utc_now
 from ..names import clean_name
 from ..store import Row, Store
 from .graph import TransferGraph
+from .intervals import DEFAULT_COVERAGE, Bounds, Calibration, calibrate, interval_bounds
 from .io import scores_by_metric
 from .versions import finish_version, get_predictor, new_version, stamp_id
 
@@ -100,9 +101,16 @@ def _make(name: str, options: dict[str, Any]):
     return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
 
 
-def train(store: Store, model: str | None = None, **options: Any) -> dict[str, Any]:
-    """Fit a predictor (default: `DEFAULT_PREDICTOR`) on every observed edge; save its
+def train(store: Store, model: str | None = None, *,
+          coverage: float | None = DEFAULT_COVERAGE, **options: Any) -> dict[str, Any]:
+    """Fit a predictor (default: `DEFAULT_PREDICTOR`) on every observed edge; calibrate its
+    `coverage` intervals on held-out splits of the graph (None: no intervals); save its
     checkpoint; record a Predictor node."""
+    if coverage is not None and (isinstance(coverage, bool)
+                                 or not isinstance(coverage, int | float)
+                                 or not 0 < coverage < 1):
+        raise UsageError(f"coverage must be a fraction strictly between 0 and 1 (0.8 for 80% "
+                         f"intervals), got {coverage!r}")
     from .registry import DEFAULT_PREDICTOR
 
     model = model or DEFAULT_PREDICTOR
@@ -120,6 +128,11 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     except ValueError as exc:  # what this graph cannot give the predictor (e.g. no scores)
         raise UsageError(f"cannot train {model!r} on this graph: {exc}") from None
     seconds = time.perf_counter() - started
+    calibration = None
+    if coverage is not None:
+        started = time.perf_counter()
+        calibration = calibrate(predictor, graph, coverage=coverage)
+        calibrate_seconds = time.perf_counter() - started
     created = utc_now()
     pid = f"{model}-{stamp_id(created)}"
     folder = store.data_dir / "predictors"
@@ -137,6 +150,8 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     }
     if loss is not None:
         props["train_loss"] = float(loss)
+    if calibration is not None:
+        props.update(calibration.as_record(), calibrate_seconds=round(calibrate_seconds, 3))
     selection = getattr(predictor, "selection_", None)
     if selection:  # what `auto` chose, and its held-out figures: a JSON text on the node
         props["selection"] = json.dumps(selection, sort_keys=True)
@@ -168,6 +183,17 @@ def describe_selection(record: dict[str, Any]) -> list[str]:
     if selection.get("skipped"):
         lines.append(f"skipped as too slow for this graph: {', '.join(selection['skipped'])}")
     return lines
+
+
+def describe_intervals(record: dict[str, Any]) -> list[str]:
+    """For people: the calibrated interval offsets, cold and partial (empty without)."""
+    c = calibration_of(record)
+    if c is None:
+        return []
+    return [f"{c.coverage:.0%} intervals, from held-out errors of this graph: score "
+            f"{c.cold_low:+.3f} .. {c.cold_high:+.3f} for datasets with no history "
+            f"({c.cold_errors} errors), {c.partial_low:+.3f} .. {c.partial_high:+.3f} with "
+            f"some ({c.partial_errors})"]
 
 
 def load_predictor(record: dict[str, Any]):
@@ -253,15 +279,29 @@ def _targets(graph: TransferGraph, datasets: list[str] | None) -> np.ndarray:
 
 
 def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray,
-                      scores: np.ndarray, predictor_id: str, version: str) -> None:
-    """Write scored `pairs` of `graph` as PREDICTED edges of one predictor's version."""
+                      scores: np.ndarray, predictor_id: str, version: str,
+                      bounds: Bounds | None = None) -> None:
+    """Write scored `pairs` of `graph` as PREDICTED edges of one predictor's version, with
+    their intervals where the predictor has them (`bounds`)."""
     write = queries.get("predict/write-predictions").text
     now = utc_now()  # when this batch was written
+    low, high = bounds(pairs, scores) if bounds else (np.full(len(pairs), np.nan),) * 2
     for at in range(0, len(pairs), WRITE_BATCH):
-        rows = [[graph.models[m], graph.datasets[d], float(s)] for (m, d), s in
-                zip(pairs[at:at + WRITE_BATCH], scores[at:at + WRITE_BATCH], strict=True)]
+        end = at + WRITE_BATCH
+        rows = [[graph.models[m], graph.datasets[d], float(s), _value(lo), _value(hi)]
+                for (m, d), s, lo, hi in zip(pairs[at:end], scores[at:end], low[at:end],
+                                             high[at:end], strict=True)]
         store.run(write, {"rows": rows, "predictor": predictor_id, "version": version,
                           "now": now}, write=True)
+
+
+def _value(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def calibration_of(record: dict[str, Any]) -> Calibration | None:
+    """The intervals' calibration a Predictor record holds (None: trained without)."""
+    return Calibration.from_record(record)
 
 
 def _check_top_k(top_k: int | None) -> None:
@@ -287,15 +327,16 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
     started = time.perf_counter()
     targets = np.arange(graph.num_datasets, dtype=np.int64)
     pid, version = record["id"], new_version()
+    bounds = interval_bounds(calibration_of(record), graph)
     written = 0
     if workers > 1 and len(targets) > 1:
         from .shards import predict_sharded
 
         written = predict_sharded(store, graph, predictor.scorer(graph), chunks(graph, targets),
-                                  top_k, pid, version, workers, progress)
+                                  top_k, pid, version, workers, progress, bounds)
     else:
         for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
-            write_predictions(store, graph, pairs, scores, pid, version)
+            write_predictions(store, graph, pairs, scores, pid, version, bounds)
             written += len(pairs)
     removed = finish_version(store, record, version, written, top_k, keep)
     return {"predictor": pid, "version": version, "predicted": written, "removed": removed,
@@ -312,13 +353,16 @@ def stream_predictions(store: Store, predictor_id: str | None = None,
     predictor = load_predictor(record)
     graph = read_graph(store)
     targets = _targets(graph, datasets)
+    bounds = interval_bounds(calibration_of(record), graph)
 
     def rows() -> Iterator[Row]:
         for pairs, scores in _scored(graph, predictor, targets, top_k, progress):
+            low, high = bounds(pairs, scores) if bounds else (np.full(len(pairs), np.nan),) * 2
             order = np.lexsort((-scores, pairs[:, 1]))
             for k in order:
                 yield {"model": graph.models[pairs[k, 0]],
-                       "dataset": graph.datasets[pairs[k, 1]], "score": float(scores[k])}
+                       "dataset": graph.datasets[pairs[k, 1]], "score": float(scores[k]),
+                       "low": _value(low[k]), "high": _value(high[k])}
 
     return rows()
 

@@ -1,0 +1,163 @@
+"""Predictive intervals: how far a predicted accuracy may be from the one fine-tuning gives.
+
+Split conformal prediction on the user's own graph. At training time twins of the
+predictor (same configuration) are fitted with part of the graph held out, the way the
+held-out benchmark does: a fold of the datasets hidden whole (cold) and half the entries
+of the others (partial). Its errors on the hidden entries, truth minus prediction, give the
+interval's offsets: the (1 - c)/2 and (1 + c)/2 quantiles for coverage c, cold and partial
+apart, because a dataset with no history is predicted far less surely. A prediction s then
+gets [s + low, s + high], clipped to [0, 1].
+
+Folds go on until `MIN_COLD_DATASETS` datasets were held out whole and each regime has
+`MIN_RESIDUALS` errors, at most `MAX_FOLDS`: one twin for a large graph, every dataset
+held out once for a small one (cold errors of one dataset move together, so a few held-out
+datasets say little). Graphs of
+more than `CALIBRATION_DATASETS` datasets are calibrated on a sample of that many: a twin
+that sees fewer datasets errs a little more, so the intervals err on the wide side there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from .graph import TransferGraph, column_ranks, hidden_counts, sample_datasets
+
+__all__ = ["DEFAULT_COVERAGE", "Bounds", "Calibration", "calibrate", "interval_bounds"]
+
+#: (pairs, scores) -> (low, high): the intervals of scored pairs of one graph.
+Bounds = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+DEFAULT_COVERAGE = 0.8
+CALIBRATION_DATASETS = 2000
+MIN_RESIDUALS = 300  # errors per regime, and
+MIN_COLD_DATASETS = 100  # datasets held out whole, before the folds may stop
+MAX_FOLDS = 10
+HIDDEN = 0.5  # of each other dataset's entries
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The offsets of a predictor's intervals, learnt from its held-out errors."""
+
+    coverage: float
+    cold_low: float
+    cold_high: float
+    partial_low: float
+    partial_high: float
+    cold_errors: int  # how many held-out errors each pair of offsets rests on
+    partial_errors: int
+
+    def bounds(self, scores: np.ndarray, cold: np.ndarray | bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) for `scores`; `cold` says, per score, whether its dataset has no
+        observed accuracy."""
+        scores = np.asarray(scores, dtype=np.float64)
+        cold = np.broadcast_to(np.asarray(cold, dtype=bool), scores.shape)
+        low = scores + np.where(cold, self.cold_low, self.partial_low)
+        high = scores + np.where(cold, self.cold_high, self.partial_high)
+        return np.clip(np.minimum(low, scores), 0.0, 1.0), np.clip(np.maximum(high, scores),
+                                                                   0.0, 1.0)
+
+    def as_record(self) -> dict[str, Any]:
+        """Flat properties for the Predictor node (`interval_` prefixed)."""
+        return {f"interval_{k}": v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Calibration | None:
+        """The calibration a Predictor record holds; None for one trained without."""
+        try:
+            return cls(**{k: record[f"interval_{k}"] for k in cls.__dataclass_fields__})
+        except KeyError:
+            return None
+
+
+def interval_bounds(calibration: Calibration | None, graph: TransferGraph) -> Bounds | None:
+    """The intervals of pairs of `graph` (cold where the dataset has no observed edge in
+    it); None for a predictor trained without a calibration."""
+    if calibration is None:
+        return None
+    has_edges = np.bincount(graph.edges[:, 1], minlength=graph.num_datasets) > 0
+
+    def bounds(pairs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return calibration.bounds(scores, ~has_edges[pairs[:, 1]])
+
+    return bounds
+
+
+def calibrate(predictor: Any, graph: TransferGraph, *, coverage: float = DEFAULT_COVERAGE,
+              seed: int = 0) -> Calibration:
+    """Fit twins of `predictor` (unfitted copies of its configuration) on held-out splits
+    of `graph` and turn their errors into interval offsets for `coverage`."""
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage!r}")
+    sample = sample_datasets(graph, CALIBRATION_DATASETS, seed)
+    truth = sample.matrix()
+    observed = np.isfinite(truth)
+    errors: dict[bool, list[np.ndarray]] = {True: [], False: []}
+    config = predictor.get_config()
+    cold_datasets = 0
+    for r, cold in enumerate(cold_folds(observed, seed)):
+        # the fold's datasets hidden whole, half the entries of the others
+        rank = column_ranks(observed, np.random.default_rng(seed + r))
+        count = observed.sum(axis=0)
+        known = (observed & (rank >= hidden_counts(count, HIDDEN)[None, :])
+                 & ~cold[None, :])
+        train = sample.with_edges(known[sample.edges[:, 0], sample.edges[:, 1]])
+        hidden = np.argwhere(observed & ~known)
+        if len(train.edges) == 0 or len(hidden) == 0:
+            continue
+        twin = type(predictor)(**({**config, "seed": config["seed"] + r}
+                                  if "seed" in config else config))
+        twin.fit(train)
+        residual = truth[hidden[:, 0], hidden[:, 1]] - twin.predict(train, hidden)
+        is_cold = cold[hidden[:, 1]]
+        errors[True].append(residual[is_cold])
+        errors[False].append(residual[~is_cold])
+        cold_datasets += int(cold.sum())
+        if (cold_datasets >= MIN_COLD_DATASETS
+                and min(sum(map(len, errors[c])) for c in (True, False)) >= MIN_RESIDUALS):
+            break
+    offsets = {}
+    for regime, parts in errors.items():
+        pooled = np.concatenate(parts) if parts else np.zeros(0)
+        if len(pooled) == 0 and errors[not regime]:  # no such entries: borrow the other's
+            pooled = np.concatenate(errors[not regime])
+        offsets[regime] = (_quantile(pooled, (1 - coverage) / 2, low=True),
+                           _quantile(pooled, (1 + coverage) / 2, low=False), len(pooled))
+    return Calibration(coverage, offsets[True][0], offsets[True][1], offsets[False][0],
+                       offsets[False][1], offsets[True][2], offsets[False][2])
+
+
+def cold_folds(observed: np.ndarray, seed: int) -> list[np.ndarray]:
+    """Folds of the datasets with two or more observed entries, shuffled, each a bool mask
+    over all datasets: every dataset is held out whole once. `MAX_FOLDS` folds (fewer for
+    fewer datasets: with 10, each fold is one dataset), so that small zoos still get cold
+    errors from every dataset, and large ones stop after the first folds."""
+    eligible = np.flatnonzero(observed.sum(axis=0) >= 2)
+    order = np.random.default_rng(seed).permutation(eligible)
+    folds = []
+    for part in np.array_split(order, min(MAX_FOLDS, len(order))):
+        mask = np.zeros(observed.shape[1], dtype=bool)
+        mask[part] = True
+        folds.append(mask)
+    return folds
+
+
+def _quantile(errors: np.ndarray, q: float, *, low: bool) -> float:
+    """The conformal quantile: the k-th smallest error with k = ceil((n + 1) q) (the
+    finite-sample rank that keeps the coverage promise), the most extreme error when n is
+    too small for that rank, and 0 with no errors at all (no calibration possible)."""
+    n = len(errors)
+    if n == 0:
+        return 0.0
+    ordered = np.sort(errors)
+    if low:
+        k = math.floor((n + 1) * q)  # from below: the k-th smallest, 1-based
+        return float(ordered[max(k, 1) - 1])
+    k = math.ceil((n + 1) * q)
+    return float(ordered[min(k, n) - 1])
