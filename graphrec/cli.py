@@ -520,6 +520,99 @@ def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
 
 
 @main.command()
+@click.argument("dataset")
+@click.argument("model")
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id (default: the current one).")
+@click.option("--k", type=click.IntRange(min=1, max=MAX_ROWS), default=5, show_default=True,
+              help="How many similar datasets to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+@handle_errors
+def explain(obj: Context, dataset: str, model: str, predictor_id: str | None, k: int,
+            as_json: bool) -> None:
+    """Why MODEL is predicted where it is for DATASET: terms that add up to the score, what
+    a blend is made of, and the most similar datasets MODEL was measured on.
+
+    \b
+      graphrec explain task1_sketch_10 resnet50
+    """
+    from .predict.explain import explain as run
+
+    with obj.open() as g:
+        data = run(g.store, dataset, model, predictor_id, k)
+    if as_json:
+        _emit_json(data)
+        return
+    interval = (f" ({data['coverage']:.0%} interval {data['low']:.4f} .. {data['high']:.4f})"
+                if data["low"] is not None else "")
+    observed = (f"; observed: {data['observed']['accuracy']:.4f}" if data["observed"] else "")
+    click.echo(f"{data['model']} on {data['dataset']}: predicted {data['score']:.4f}{interval}"
+               f" by {data['predictor']}{observed}\n")
+    total = {"term": "= prediction", "value": sum(t["value"] for t in data["terms"]),
+             "why": "the terms add up to the predicted score"}
+    click.echo(format_table([*data["terms"], total], ["term", "value", "why"]))
+    if data["components"]:
+        click.echo("\nwhat the blend is made of:\n" + format_table(data["components"]))
+    click.echo(f"\ndatasets most like {data['dataset']} on which {data['model']} was measured:"
+               "\n" + format_table(data["similar"]))
+
+
+@main.group()
+def plot() -> None:
+    """Pictures: the transferability matrix, or one dataset's ranked models.
+
+    \b
+      graphrec plot matrix --out matrix.png
+      graphrec plot dataset task1_sketch_10 --out sketch.png
+    """
+
+
+@plot.command("matrix")
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE",
+              help="The picture to write (.png, .svg or .pdf).")
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id for the faded cells (default: the current one).")
+@click.option("--max-datasets", type=click.IntRange(min=1), default=400, show_default=True,
+              help="Draw a seeded sample of this many datasets at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was drawn as JSON.")
+@pass_ctx
+@handle_errors
+def plot_matrix(obj: Context, out: Path, predictor_id: str | None, max_datasets: int,
+                as_json: bool) -> None:
+    """Models by family x datasets by domain: observed solid, predicted faded."""
+    from .plots import plot_matrix as draw
+
+    with obj.open() as g:
+        info = draw(g.store, out, predictor_id, max_datasets)
+    _emit_json(info) if as_json else click.echo(
+        f"wrote {info['out']}: {info['models']} models x {info['datasets']} datasets, "
+        f"{info['observed']} observed, {info['predicted']} predicted")
+
+
+@plot.command("dataset")
+@click.argument("dataset")
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE",
+              help="The picture to write (.png, .svg or .pdf).")
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id (default: the current one).")
+@click.option("--k", type=click.IntRange(min=1, max=MAX_ROWS),
+              help="Only the best K models (default: every model).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was drawn as JSON.")
+@pass_ctx
+@handle_errors
+def plot_dataset(obj: Context, dataset: str, out: Path, predictor_id: str | None,
+                 k: int | None, as_json: bool) -> None:
+    """DATASET's models, best first, with intervals; observed ones marked."""
+    from .plots import plot_dataset as draw
+
+    with obj.open() as g:
+        info = draw(g.store, dataset, out, predictor_id, k)
+    _emit_json(info) if as_json else click.echo(
+        f"wrote {info['out']}: {info['models']} models ({info['observed']} observed)")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_ctx
 @handle_errors
