@@ -17,33 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import real_zoos
 
-from graphrec.benchmark.inputs import load_matrix
-from graphrec.benchmark.suite import find_zoos
-from graphrec.predict.graph import holdout_mask, sample_datasets
+from graphrec.predict.graph import holdout_mask
 from graphrec.predict.intervals import calibrate
 from graphrec.predict.registry import make_predictor
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-
-
-def zoos(max_datasets: int) -> list[tuple[str, object]]:
-    roots = [Path(os.environ.get("GRAPHREC_DOMAINNET", SHARED / "domainnet")),
-             Path(os.environ.get("GRAPHREC_ZOOS", SHARED / "zoos"))]
-    out = []
-    for root in roots:
-        if root.is_dir():
-            for name, folder, loader in find_zoos(root):
-                graph, _ = load_matrix(folder, loader)
-                out.append((name, sample_datasets(graph, max_datasets)))
-    return out
 
 
 def one(graph, method: str, seed: int, coverage: float) -> dict[str, float]:
@@ -79,7 +62,7 @@ def main() -> None:
     results = []
     print(f"{'zoo':<26} {'method':<8} {'cold cover':>10} {'width':>6} "
           f"{'partial cover':>13} {'width':>6} {'s':>5}")
-    for name, graph in zoos(args.max_datasets):
+    for name, graph in real_zoos(args.max_datasets):
         for method in args.methods.split(","):
             start = time.perf_counter()
             reps = [one(graph, method, seed, args.coverage) for seed in range(args.seeds)]

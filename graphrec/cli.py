@@ -558,6 +558,48 @@ def explain(obj: Context, dataset: str, model: str, predictor_id: str | None, k:
                "\n" + format_table(data["similar"]))
 
 
+@main.command()
+@click.argument("dataset", required=False)
+@click.option("--budget", type=click.IntRange(min=1, max=MAX_ROWS), default=1,
+              show_default=True, help="How many fine-tuning runs to suggest.")
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="A predictor id (default: the current one).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+@handle_errors
+def suggest(obj: Context, dataset: str | None, budget: int, predictor_id: str | None,
+            as_json: bool) -> None:
+    """The fine-tuning runs to do next on DATASET (or, without one, across the zoo), each
+    with its reason.
+
+    The loop it is measured for: fine-tune the first suggestion, ingest the result, train,
+    ask again (benchmarks/bench_suggest.py).
+
+    \b
+      graphrec suggest my_sketches --budget 3
+      graphrec suggest --budget 10        # the pairs that would change the most
+    """
+    from .predict.suggest import suggest as run
+
+    with obj.open() as g:
+        data = run(g.store, dataset, budget, predictor_id)
+    if as_json:
+        _emit_json(data)
+        return
+    if dataset is not None:
+        best = data["best_measured"]
+        click.echo(f"{data['dataset']}: {data['measured']} models measured"
+                   + (f", best {best:.4f}" if best is not None else "")
+                   + f"; suggestions of {data['predictor']}:\n")
+        click.echo(format_table(data["picks"], ["rank", "model", "family", "score", "low",
+                                                "high", "reason"]))
+    else:
+        click.echo(format_table(data["picks"], ["rank", "dataset", "model", "score",
+                                                "best_measured", "reason"]))
+    click.echo("\nafter fine-tuning: graphrec ingest the results, graphrec train, and ask "
+               "again")
+
+
 @main.group()
 def plot() -> None:
     """Pictures: the transferability matrix, or one dataset's ranked models.

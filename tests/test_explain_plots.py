@@ -114,3 +114,62 @@ def test_bad_inputs_are_usage_errors(zoo, tmp_path: Path, args: list[str],
         assert word in result.output
     with graphrec.open(db) as g:
         assert g.dump() == before
+
+
+def test_suggest_names_only_unmeasured_models_best_first(zoo) -> None:
+    db, dataset, _ = zoo
+    result = _cli(db, "suggest", dataset, "--budget", "3", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    with graphrec.open(db) as g:
+        measured = {r["m"] for r in g.store.run(
+            "MATCH (m:Model)-[:TRANSFERS_TO]->(:Dataset {name: $d}) RETURN m.name AS m",
+            {"d": dataset})}
+    picks = data["picks"]
+    assert 1 <= len(picks) <= 3 and data["measured"] == len(measured)
+    assert not {p["model"] for p in picks} & measured
+    assert [p["score"] for p in picks] == sorted((p["score"] for p in picks), reverse=True)
+    assert all(p["reason"] for p in picks)
+
+
+def test_suggest_across_the_zoo_never_names_a_measured_pair(zoo) -> None:
+    db, _, _ = zoo
+    data = json.loads(_cli(db, "suggest", "--budget", "10", "--json").output)
+    with graphrec.open(db) as g:
+        measured = {(r["m"], r["d"]) for r in g.store.run(
+            "MATCH (m:Model)-[:TRANSFERS_TO]->(d:Dataset) RETURN m.name AS m, d.name AS d")}
+    pairs = [(p["model"], p["dataset"]) for p in data["picks"]]
+    assert len(pairs) == 10 and not set(pairs) & measured
+    gains = [p["expected_improvement"] for p in data["picks"]]
+    assert gains == sorted(gains, reverse=True)
+
+
+def test_suggest_with_intervals_says_its_chances(tmp_path: Path) -> None:
+    db, _ = synth_db(tmp_path, 5, 20, 0.5, 2)
+    assert _cli(db, "train", "--model", "linear").exit_code == 0
+    assert _cli(db, "predict").exit_code == 0
+    with graphrec.open(db) as g:
+        dataset = g.store.run("MATCH (:Model)-[:TRANSFERS_TO]->(d:Dataset) "
+                              "RETURN d.name AS d LIMIT 1")[0]["d"]
+    data = json.loads(_cli(db, "suggest", dataset, "--budget", "2", "--json").output)
+    for p in data["picks"]:
+        assert 0 <= p["p_beats_best"] <= 1 and p["expected_improvement"] >= 0
+        assert p["low"] <= p["score"] <= p["high"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["suggest", "nope"], ["no dataset named 'nope'"]),
+    (["suggest", "{dataset}", "--budget", "0"], ["0"]),
+    (["suggest", "--budget", "4294967296"], ["4294967296"]),
+    (["suggest", "{dataset}", "--predictor", "missing"], ["missing"]),
+])
+def test_suggest_bad_inputs(zoo, args: list[str], words: list[str]) -> None:
+    db, dataset, _ = zoo
+    with graphrec.open(db) as g:
+        before = g.dump()
+    result = _cli(db, *[a.format(dataset=dataset) for a in args])
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.output
+    with graphrec.open(db) as g:
+        assert g.dump() == before

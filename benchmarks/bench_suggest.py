@@ -1,0 +1,58 @@
+"""Does `graphrec suggest` find a new dataset's best model in fewer fine-tuning runs?
+
+    python benchmarks/bench_suggest.py                          # auto, 3 seeds
+    python benchmarks/bench_suggest.py --methods hla --seeds 5 --json out/suggest.json
+
+Simulated sequential fine-tuning on held-out datasets of DomainNet and the zoos in
+../shared/data/zoos (or GRAPHREC_DOMAINNET / GRAPHREC_ZOOS), as
+`graphrec.benchmark.sequential` describes: `suggest` (one run per dataset, ingest, retrain,
+ask again), the predictor's top N fixed in advance, the per-model-mean order and random
+orders. Regret in points of the best model found after 1, 2, 3 and 5 runs, and the mean
+runs until the regret is under 0.5 points, cold and partial datasets apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from common import real_zoos
+
+from graphrec.benchmark.sequential import STRATEGIES, simulate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", default="auto")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--max-datasets", type=int, default=600)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = []
+    budgets = (1, 2, 3, 5)
+    print(f"{'zoo':<24} {'method':<7} {'regime':<8} {'strategy':<8} "
+          + " ".join(f"{'@' + str(b):>6}" for b in budgets) + f" {'runs':>6}")
+    for name, graph in real_zoos(args.max_datasets):
+        for method in args.methods.split(","):
+            start = time.perf_counter()
+            res = simulate(graph, method, seeds=args.seeds, budgets=budgets)
+            seconds = round(time.perf_counter() - start, 1)
+            for regime in ("cold", "partial"):
+                for strategy in STRATEGIES:
+                    row = res[regime][strategy]
+                    results.append({"zoo": name, "method": method, "regime": regime,
+                                    "strategy": strategy, "datasets": res["datasets"][regime],
+                                    "seconds": seconds, **row})
+                    print(f"{name:<24} {method:<7} {regime:<8} {strategy:<8} "
+                          + " ".join(f"{row[f'regret@{b}']:>6.2f}" for b in budgets)
+                          + f" {row['runs']:>6.2f}", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
