@@ -306,7 +306,9 @@ def test_train_records_the_choice(small_zoo: Path, tmp_path: Path) -> None:
     ok("--db", db, "ingest", str(small_zoo))
     text = ok("--db", db, "train").stdout
     assert "datasets with no history:" in text and "held-out weighted tau" in text
-    record = json.loads(ok("--db", db, "train", "--json").stdout)
+    assert "80% intervals, from held-out errors of this graph" in text
+    record = json.loads(ok("--db", db, "train", "--no-intervals", "--json").stdout)
+    assert "interval_coverage" not in record
     assert record["model"] == "auto"
     selection = json.loads(record["selection"])
     assert set(selection["cold"]["weights"]) <= set(selection["candidates"])
