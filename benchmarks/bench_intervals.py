@@ -10,7 +10,8 @@ on those known entries alone (`graphrec.predict.intervals`, a nested split). Rep
 zoo, method and regime: the share of hidden accuracies inside their interval (goal
 0.70-0.90 for 80% intervals) and the mean width, over the hidden entries of all
 repetitions together. DomainNet and the zoos are read from ../shared/data (or
-GRAPHREC_DOMAINNET / GRAPHREC_ZOOS).
+GRAPHREC_DOMAINNET / GRAPHREC_ZOOS). `--plot FILE.png` draws the first method's
+calibration curve (nominal coverage 0.5-0.95 against measured, from the same fits).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ import numpy as np
 from common import real_zoos
 
 from graphrec.predict.graph import holdout_mask
-from graphrec.predict.intervals import calibrate
+from graphrec.predict.intervals import calibrate_levels
 from graphrec.predict.registry import make_predictor
 
+LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
-def one(graph, method: str, seed: int, coverage: float) -> dict[str, float]:
+
+def one(graph, method: str, seed: int, levels: list[float]) -> dict[float, dict[str, float]]:
+    """One repetition: per nominal coverage, the hidden entries inside and the widths."""
     truth = graph.matrix()
     observed = np.isfinite(truth)
     known, cold = holdout_mask(seed, observed, 0.25, 0.5)
@@ -37,18 +41,60 @@ def one(graph, method: str, seed: int, coverage: float) -> dict[str, float]:
     config = make_predictor(method).get_config()
     predictor = make_predictor(method, **({"seed": seed} if "seed" in config else {}))
     predictor.fit(train)
-    calibration = calibrate(predictor, train, coverage=coverage, seed=seed)
     hidden = np.argwhere(observed & ~known)
     scores = predictor.predict(train, hidden)
-    low, high = calibration.bounds(scores, cold[hidden[:, 1]])
     y = truth[hidden[:, 0], hidden[:, 1]]
-    inside = (low <= y) & (y <= high)
     out = {}
-    for regime, rows in (("cold", cold[hidden[:, 1]]), ("partial", ~cold[hidden[:, 1]])):
-        out[f"{regime}_inside"] = int(inside[rows].sum())
-        out[f"{regime}_entries"] = int(rows.sum())
-        out[f"{regime}_width_sum"] = float((high - low)[rows].sum())
+    for calibration in calibrate_levels(predictor, train, levels, seed=seed):
+        low, high = calibration.bounds(scores, cold[hidden[:, 1]])
+        inside = (low <= y) & (y <= high)
+        cell = {}
+        for regime, rows in (("cold", cold[hidden[:, 1]]), ("partial", ~cold[hidden[:, 1]])):
+            cell[f"{regime}_inside"] = int(inside[rows].sum())
+            cell[f"{regime}_entries"] = int(rows.sum())
+            cell[f"{regime}_width_sum"] = float((high - low)[rows].sum())
+        out[calibration.coverage] = cell
     return out
+
+
+def pooled(reps: list[dict], level: float) -> dict:
+    row = {}
+    for regime in ("cold", "partial"):
+        n = sum(r[level][f"{regime}_entries"] for r in reps)
+        row[f"{regime}_coverage"] = (round(sum(r[level][f"{regime}_inside"] for r in reps) / n,
+                                           3) if n else None)
+        row[f"{regime}_width"] = (round(sum(r[level][f"{regime}_width_sum"] for r in reps) / n,
+                                        3) if n else None)
+        row[f"{regime}_entries"] = n
+    return row
+
+
+def plot(curves: dict[str, dict[float, dict]], method: str, path: Path) -> None:
+    """Nominal against measured coverage, one panel per zoo, cold and partial."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3.4), sharey=True,
+                             squeeze=False)
+    for ax, (zoo, by_level) in zip(axes[0], curves.items(), strict=True):
+        levels = sorted(by_level)
+        ax.plot([0.4, 1], [0.4, 1], color="grey", lw=0.8, ls="--")
+        for regime, marker in (("cold", "o"), ("partial", "s")):
+            ax.plot(levels, [by_level[v][f"{regime}_coverage"] for v in levels],
+                    marker=marker, label=regime)
+        ax.set_title(zoo, fontsize=9)
+        ax.set_xlabel("nominal coverage")
+        ax.set_xlim(0.45, 1)
+        ax.set_ylim(0.4, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("hidden accuracies inside")
+    axes[0][0].legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"Calibration of {method}'s intervals on held-out datasets", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -58,23 +104,24 @@ def main() -> None:
     parser.add_argument("--coverage", type=float, default=0.8)
     parser.add_argument("--max-datasets", type=int, default=600)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path,
+                        help="the calibration curve of the first method (a .png)")
     args = parser.parse_args()
-    results = []
+    levels = sorted({*LEVELS, args.coverage})
+    results, curves = [], {}
     print(f"{'zoo':<26} {'method':<8} {'cold cover':>10} {'width':>6} "
           f"{'partial cover':>13} {'width':>6} {'s':>5}")
+    methods = args.methods.split(",")
     for name, graph in real_zoos(args.max_datasets):
-        for method in args.methods.split(","):
+        for method in methods:
             start = time.perf_counter()
-            reps = [one(graph, method, seed, args.coverage) for seed in range(args.seeds)]
+            reps = [one(graph, method, seed, levels) for seed in range(args.seeds)]
             row: dict = {"zoo": name, "method": method,
-                         "seconds": round(time.perf_counter() - start, 1)}
-            for regime in ("cold", "partial"):
-                n = sum(r[f"{regime}_entries"] for r in reps)
-                row[f"{regime}_coverage"] = (round(sum(r[f"{regime}_inside"] for r in reps) / n,
-                                                   3) if n else None)
-                row[f"{regime}_width"] = (round(sum(r[f"{regime}_width_sum"] for r in reps) / n,
-                                                3) if n else None)
-                row[f"{regime}_entries"] = n
+                         "seconds": round(time.perf_counter() - start, 1),
+                         **pooled(reps, args.coverage),
+                         "curve": {str(v): pooled(reps, v) for v in levels}}
+            if method == methods[0]:
+                curves[name] = {v: pooled(reps, v) for v in levels}
             results.append(row)
             print(f"{name:<26} {method:<8} {row['cold_coverage']:>10} {row['cold_width']:>6} "
                   f"{row['partial_coverage']:>13} {row['partial_width']:>6} "
@@ -83,6 +130,8 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"coverage": args.coverage, "seeds": args.seeds,
                                          "results": results}, indent=2))
+    if args.plot:
+        plot(curves, methods[0], args.plot)
 
 
 if __name__ == "__main__":

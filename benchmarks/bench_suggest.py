@@ -8,7 +8,8 @@ Simulated sequential fine-tuning on held-out datasets of DomainNet and the zoos 
 `graphrec.benchmark.sequential` describes: `suggest` (one run per dataset, ingest, retrain,
 ask again), the predictor's top N fixed in advance, the per-model-mean order and random
 orders. Regret in points of the best model found after 1, 2, 3 and 5 runs, and the mean
-runs until the regret is under 0.5 points, cold and partial datasets apart.
+runs until the regret is under 0.5 points, cold and partial datasets apart. `--plot
+FILE.png` draws the regret curves (`--from-json` redraws them from an earlier `--json`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-datasets", type=int, default=600)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path, help="regret after 1-5 runs, per zoo (a .png)")
+    parser.add_argument("--from-json", type=Path,
+                        help="draw --plot from an earlier --json instead of running")
     args = parser.parse_args()
+    if args.from_json:
+        plot(json.loads(args.from_json.read_text()), args.plot)
+        return
     results = []
     budgets = (1, 2, 3, 5)
     print(f"{'zoo':<24} {'method':<7} {'regime':<8} {'strategy':<8} "
@@ -52,6 +59,40 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
+    if args.plot:
+        plot(results, args.plot)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    """Regret (points) after 1, 2, 3 and 5 runs: a panel per zoo and regime."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted({(r["zoo"], r["regime"]) for r in results},
+                    key=lambda p: (p[1] != "cold", p[0]))
+    zoos = sorted({z for z, _ in panels})
+    fig, axes = plt.subplots(2, len(zoos), figsize=(3.2 * len(zoos), 6), squeeze=False)
+    budgets = (1, 2, 3, 5)
+    for zoo, regime in panels:
+        ax = axes[0 if regime == "cold" else 1][zoos.index(zoo)]
+        for strategy in STRATEGIES:
+            row = next(r for r in results if (r["zoo"], r["regime"], r["strategy"])
+                       == (zoo, regime, strategy))
+            ax.plot(budgets, [row[f"regret@{b}"] for b in budgets], marker="o",
+                    label=strategy)
+        ax.set_title(f"{zoo}, {regime}", fontsize=9)
+        ax.set_xticks(budgets)
+        ax.set_xlabel("fine-tuning runs")
+        ax.grid(alpha=0.3)
+    for row in axes:
+        row[0].set_ylabel("regret of the best found (points)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Simulated sequential fine-tuning on held-out datasets", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ that sees fewer datasets errs a little more, so the intervals err on the wide si
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,7 +27,8 @@ import numpy as np
 
 from .graph import TransferGraph, column_ranks, hidden_counts, sample_datasets
 
-__all__ = ["DEFAULT_COVERAGE", "Bounds", "Calibration", "calibrate", "interval_bounds"]
+__all__ = ["DEFAULT_COVERAGE", "Bounds", "Calibration", "calibrate", "calibrate_levels",
+           "held_out_errors", "interval_bounds"]
 
 #: (pairs, scores) -> (low, high): the intervals of scored pairs of one graph.
 Bounds = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -93,8 +94,32 @@ def calibrate(predictor: Any, graph: TransferGraph, *, coverage: float = DEFAULT
               seed: int = 0) -> Calibration:
     """Fit twins of `predictor` (unfitted copies of its configuration) on held-out splits
     of `graph` and turn their errors into interval offsets for `coverage`."""
-    if not 0 < coverage < 1:
-        raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage!r}")
+    return calibrate_levels(predictor, graph, [coverage], seed=seed)[0]
+
+
+def calibrate_levels(predictor: Any, graph: TransferGraph, coverages: Sequence[float], *,
+                     seed: int = 0) -> list[Calibration]:
+    """`calibrate` for several coverages from one set of held-out errors (a calibration
+    curve costs no more fits than one interval)."""
+    for coverage in coverages:
+        if isinstance(coverage, bool) or not 0 < coverage < 1:
+            raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage!r}")
+    errors = held_out_errors(predictor, graph, seed)
+    out = []
+    for coverage in coverages:
+        offsets = {regime: (_quantile(pooled, (1 - coverage) / 2, low=True),
+                            _quantile(pooled, (1 + coverage) / 2, low=False), len(pooled))
+                   for regime, pooled in errors.items()}
+        out.append(Calibration(coverage, offsets[True][0], offsets[True][1],
+                               offsets[False][0], offsets[False][1], offsets[True][2],
+                               offsets[False][2]))
+    return out
+
+
+def held_out_errors(predictor: Any, graph: TransferGraph, seed: int = 0
+                    ) -> dict[bool, np.ndarray]:
+    """Truth minus prediction of twins of `predictor` on held-out entries of `graph`, by
+    whether the entry's dataset was held out whole (True: cold) or in part."""
     sample = sample_datasets(graph, CALIBRATION_DATASETS, seed)
     truth = sample.matrix()
     observed = np.isfinite(truth)
@@ -122,15 +147,12 @@ def calibrate(predictor: Any, graph: TransferGraph, *, coverage: float = DEFAULT
         if (cold_datasets >= MIN_COLD_DATASETS
                 and min(sum(map(len, errors[c])) for c in (True, False)) >= MIN_RESIDUALS):
             break
-    offsets = {}
-    for regime, parts in errors.items():
-        pooled = np.concatenate(parts) if parts else np.zeros(0)
-        if len(pooled) == 0 and errors[not regime]:  # no such entries: borrow the other's
-            pooled = np.concatenate(errors[not regime])
-        offsets[regime] = (_quantile(pooled, (1 - coverage) / 2, low=True),
-                           _quantile(pooled, (1 + coverage) / 2, low=False), len(pooled))
-    return Calibration(coverage, offsets[True][0], offsets[True][1], offsets[False][0],
-                       offsets[False][1], offsets[True][2], offsets[False][2])
+    pooled = {regime: np.concatenate(parts) if parts else np.zeros(0)
+              for regime, parts in errors.items()}
+    for regime in (True, False):  # no such entries: borrow the other regime's
+        if len(pooled[regime]) == 0:
+            pooled[regime] = pooled[not regime]
+    return pooled
 
 
 def cold_folds(observed: np.ndarray, seed: int) -> list[np.ndarray]:
