@@ -4,9 +4,13 @@ and the database still answers. Real files, the real embedded database, the real
 
 from __future__ import annotations
 
+import json
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner, Result
 
 import graphrec
@@ -93,3 +97,74 @@ def test_a_zoo_built_in_python_with_a_bad_property_key_writes_nothing(db: str) -
                                                 "cannot be a property name"):
         g.ingest(zoo)
     assert dump(db) == before
+
+
+# -- 1b: score inputs that are not arrays, or arrays the math cannot use ---------------------
+
+
+def _labels(folder: Path) -> Path:
+    np.save(folder / "y.npy", np.arange(40) % 3)
+    return folder / "y.npy"
+
+
+def _features() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(40, 5))
+
+
+def _write_npz(path: Path) -> None:
+    with path.open("wb") as fh:  # a file object: numpy adds no .npz suffix
+        np.savez(fh, feats=_features())
+
+
+def _write_text(path: Path) -> None:
+    path.write_text("0.1,0.2,0.3\n0.4,0.5,0.6\n")
+
+
+def _write_pickle(path: Path) -> None:
+    path.write_bytes(pickle.dumps(_features()))
+
+
+def _write_torch(path: Path) -> None:
+    torch.save(torch.from_numpy(_features()), path)
+
+
+def _write_truncated(path: Path) -> None:
+    np.save(path, _features())
+    path.write_bytes(path.read_bytes()[:150])
+
+
+def _write_objects(path: Path) -> None:
+    np.save(path, np.array([{"a": 1}] * 40, dtype=object), allow_pickle=True)
+
+
+@pytest.mark.parametrize(("write", "says"), [
+    (_write_npz, ("not a .npy array file", ".npz archive holding feats",
+                  "numpy.load('f.npy')['feats']")),
+    (_write_text, ("not a .npy array file", "holds text", "numpy.save")),
+    (_write_pickle, ("not a .npy array file", "Python pickle", "numpy.save")),
+    (_write_torch, ("not a .npy array file", "zip archive", "numpy.save")),
+    (_write_truncated, ("not a readable .npy array", "truncated", "numpy.save")),
+    (_write_objects, ("Python objects", "does not unpickle")),
+    (lambda p: np.save(p, _features() * 1e200), ("magnitude", "overflows", "scale")),
+    (lambda p: np.save(p, _features() * 1e-200), ("smaller than 1e-100", "underflow")),
+    (lambda p: np.save(p, np.zeros((40, 5))), ("all zero", "LogME and H-Score",
+                                                "feature extraction")),
+    (lambda p: np.save(p, np.full((40, 5), 3.5)), ("same for every sample",
+                                                   "feature extraction")),
+])
+def test_score_refuses_features_it_cannot_use(db: str, tmp_path: Path, write,
+                                              says: tuple[str, ...]) -> None:
+    features = tmp_path / "f.npy"
+    write(features)
+    refused(db, "score", "r18", "sketch_a", "--features", str(features),
+            "--labels", str(_labels(tmp_path)), says=(str(features), *says))
+
+
+def test_score_still_takes_features_with_some_constant_columns(db: str, tmp_path: Path) -> None:
+    """The constant-feature refusal is about features that cannot vary at all."""
+    features = tmp_path / "f.npy"
+    np.save(features, np.c_[_features(), np.zeros(40)])
+    result = cli(db, "score", "r18", "sketch_a", "--features", str(features), "--labels",
+                 str(_labels(tmp_path)), "--json")
+    assert result.exit_code == 0, result.output
+    assert {r["metric"] for r in json.loads(result.stdout)["scores"]} == {"logme", "hscore"}
