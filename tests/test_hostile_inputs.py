@@ -168,3 +168,15 @@ def test_score_still_takes_features_with_some_constant_columns(db: str, tmp_path
                  str(_labels(tmp_path)), "--json")
     assert result.exit_code == 0, result.output
     assert {r["metric"] for r in json.loads(result.stdout)["scores"]} == {"logme", "hscore"}
+
+
+# -- 3a: a malformed percentage ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["87.5%%", "%", "%5"])
+def test_a_malformed_percentage_is_not_called_too_large(db: str, inputs: Path,
+                                                        cell: str) -> None:
+    records = write_csv(inputs / "pct.csv", f"model,dataset,accuracy\nr18,photo_b,{cell}\n")
+    result = refused(db, "ingest", str(records), says=(
+        f"{records}:2: column 'accuracy'", "is not a number or a percentage", "87.5%"))
+    assert "too large" not in result.stderr
