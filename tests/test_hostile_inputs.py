@@ -180,3 +180,65 @@ def test_a_malformed_percentage_is_not_called_too_large(db: str, inputs: Path,
     result = refused(db, "ingest", str(records), says=(
         f"{records}:2: column 'accuracy'", "is not a number or a percentage", "87.5%"))
     assert "too large" not in result.stderr
+
+
+# -- 1c: predictor checkpoints that are truncated, foreign or malicious ----------------------
+
+
+class _RunsCode:
+    """A pickle that would run a shell command when loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture
+def trained(db: str) -> tuple[str, Path]:
+    """`db` with a mean predictor trained by the CLI; (database, its checkpoint file)."""
+    result = cli(db, "train", "--model", "mean", "--json")
+    assert result.exit_code == 0, result.output
+    checkpoint = Path(json.loads(result.stdout)["checkpoint"])
+    assert checkpoint.is_file()
+    return db, checkpoint
+
+
+def _corrupt(kind: str, path: Path, marker: Path) -> None:
+    good = path.read_bytes()
+    if kind == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("these are not the weights you are looking for\n")
+    elif kind == "foreign torch file":
+        torch.save({"weights": torch.ones(3)}, path)
+    elif kind == "foreign state":
+        torch.save({"predictor": "mean", "config": {}, "state": {"bogus": 1}}, path)
+    elif kind == "torch file that runs code":
+        torch.save({"predictor": "mean", "payload": _RunsCode(marker)}, path)
+    elif kind == "pickle that runs code":
+        path.write_bytes(pickle.dumps(_RunsCode(marker)))
+    elif kind == "missing":
+        path.unlink()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty", "text", "foreign torch file",
+                                  "foreign state", "torch file that runs code",
+                                  "pickle that runs code", "missing"])
+@pytest.mark.parametrize("command", [("predict",), ("predict", "--stream"),
+                                     ("recommend", "new_set", "--num-classes", "10")])
+def test_an_unusable_checkpoint_says_which_file_and_to_retrain(
+        trained: tuple[str, Path], tmp_path: Path, kind: str, command: tuple[str, ...]) -> None:
+    db, checkpoint = trained
+    marker = tmp_path / "code-ran"
+    _corrupt(kind, checkpoint, marker)
+    result = refused(db, *command, says=(str(checkpoint), "graphrec train",
+                                         "graphrec predictors drop"))
+    if "runs code" in kind:
+        assert "run as code" in result.stderr
+    assert not marker.exists(), "loading a checkpoint must never run code"

@@ -171,19 +171,25 @@ def describe_selection(record: dict[str, Any]) -> list[str]:
 
 
 def load_predictor(record: dict[str, Any]):
+    """The fitted predictor of `record` (as `get_predictor` gives it: the checkpoint path
+    resolved). A missing or unusable checkpoint (truncated, foreign, tampered with) is a
+    UsageError naming the file and what to do: the fix is the user's (retrain, or pick or
+    drop a predictor), and nothing was written."""
     import torch
 
     from .predictors import Predictor
 
-    path = Path(record["checkpoint"])
-    if not path.exists():
-        raise UsageError(f"the checkpoint of predictor {record['id']!r} is missing ({path}); "
-                         "train again with `graphrec train`")
+    pid = record["id"]
+    fix = (f"train a new predictor (graphrec train), or make another one current (graphrec "
+           f"predictors use ID); graphrec predictors drop {pid} removes this one")
+    path = Path(str(record.get("checkpoint") or ""))
+    if not record.get("checkpoint") or not path.is_file():
+        raise UsageError(f"the checkpoint of predictor {pid!r} is missing ({path}): {fix}")
     try:
         # A predictor trained on a GPU still predicts on a machine without one.
         return Predictor.load(path, device=None if torch.cuda.is_available() else "cpu")
     except ValueError as exc:
-        raise UsageError(f"cannot use predictor {record['id']!r}: {exc}") from exc
+        raise UsageError(f"cannot use predictor {pid!r}: {exc}. To go on, {fix}") from exc
 
 
 def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
