@@ -242,3 +242,69 @@ def test_an_unusable_checkpoint_says_which_file_and_to_retrain(
     if "runs code" in kind:
         assert "run as code" in result.stderr
     assert not marker.exists(), "loading a checkpoint must never run code"
+
+
+# -- 4: checkpoint files are private, and a copied database reads its own -------------------
+
+
+def test_checkpoints_are_private_whatever_the_umask(db: str) -> None:
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        result = cli(db, "train", "--model", "mean", "--json")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    checkpoint = Path(json.loads(result.stdout)["checkpoint"])
+    assert stat.S_IMODE(checkpoint.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(checkpoint.stat().st_mode) == 0o600
+    assert [p.name for p in checkpoint.parent.iterdir()] == [checkpoint.name]  # no leftovers
+
+
+def _stored_checkpoints(db: str) -> list[str]:
+    with graphrec.open(db) as g:
+        return [r["properties"]["checkpoint"] for r in g.query("admin/dump-nodes")
+                if "Predictor" in r["labels"]]
+
+
+def _copy_without_original(db: str, tmp_path: Path) -> str:
+    """Stop the server, copy the database folder, delete the original's checkpoints."""
+    import shutil
+
+    assert cli(db, "db", "stop", "--force").exit_code == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(db, copy)
+    shutil.rmtree(Path(db) / "predictors")
+    return str(copy)
+
+
+def test_a_copied_database_reads_its_own_checkpoints(trained: tuple[str, Path],
+                                                     tmp_path: Path) -> None:
+    db, checkpoint = trained
+    assert _stored_checkpoints(db) == [f"predictors/{checkpoint.name}"]  # relative
+    copy = _copy_without_original(db, tmp_path)
+    for command in (("recommend", "new_set", "--num-classes", "10", "--json"),
+                    ("predict", "--json"), ("recommend", "photo_a", "--json")):
+        result = cli(copy, *command)
+        assert result.exit_code == 0, (command, result.output)
+    listed = json.loads(cli(copy, "predictors", "list", "--json").stdout)
+    assert listed[0]["checkpoint"] == str(Path(copy) / "predictors" / checkpoint.name)
+
+
+def test_an_old_absolute_checkpoint_path_still_loads(trained: tuple[str, Path],
+                                                     tmp_path: Path) -> None:
+    """Predictor nodes written before paths were relative hold the absolute path: it still
+    loads in place, and a copy reads its own file of that name, not the original's."""
+    db, checkpoint = trained
+    with graphrec.open(db) as g:
+        g.store.run("MATCH (p:Predictor) SET p.checkpoint = $path",
+                    {"path": str(checkpoint)}, write=True)
+    assert cli(db, "recommend", "new_set", "--num-classes", "10").exit_code == 0
+    copy = _copy_without_original(db, tmp_path)
+    result = cli(copy, "recommend", "new_set", "--num-classes", "10")
+    assert result.exit_code == 0, result.output
+    dropped = json.loads(cli(copy, "predictors", "drop", checkpoint.stem, "--json").stdout)
+    assert dropped["checkpoint_deleted"]
+    assert not (Path(copy) / "predictors" / checkpoint.name).exists()

@@ -25,7 +25,7 @@ from ..names import clean_name
 from ..store import Row, Store
 from .graph import TransferGraph
 from .io import scores_by_metric
-from .versions import finish_version, get_predictor, new_version, stamp_id
+from .versions import CHECKPOINTS, finish_version, get_predictor, new_version, stamp_id
 
 MODELS_PER_READ = 100  # models whose observed edges are read in one statement
 WRITE_BATCH = 5_000
@@ -122,16 +122,15 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
     seconds = time.perf_counter() - started
     created = utc_now()
     pid = f"{model}-{stamp_id(created)}"
-    folder = store.data_dir / "predictors"
-    folder.mkdir(parents=True, exist_ok=True)
-    checkpoint = folder / f"{pid}.pt"
-    predictor.save(checkpoint)
+    checkpoint = save_checkpoint(store, predictor, pid)
     loss = getattr(predictor, "train_loss", None)
     props = {
         "id": pid, "model": model, "created_at": created, "read_at": read_at,
         "hyperparameters": json.dumps(predictor.get_config(), sort_keys=True, default=str),
         "trained_on_edges": len(graph.edges), "models": graph.num_models,
-        "datasets": graph.num_datasets, "checkpoint": str(checkpoint),
+        "datasets": graph.num_datasets,
+        # Relative to the store's data_dir: a copied database folder reads its own files.
+        "checkpoint": checkpoint.relative_to(store.data_dir).as_posix(),
         "fit_seconds": round(seconds, 3),
         "score_metrics": json.dumps(predictor.scores_used),
     }
@@ -142,8 +141,33 @@ def train(store: Store, model: str | None = None, **options: Any) -> dict[str, A
         props["selection"] = json.dumps(selection, sort_keys=True)
     store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
     store.run(queries.get("predict/set-current").text, {"id": pid}, write=True)
-    props["current"] = True
-    return props
+    return {**props, "checkpoint": str(checkpoint), "current": True}
+
+
+def save_checkpoint(store: Store, predictor, pid: str) -> Path:
+    """Write `predictor` to the store's checkpoint folder, private to its owner like the
+    database itself (folder 0700, file 0600, whatever the umask), and in one piece: it is
+    written beside its name and renamed into place, so a crash never leaves half a file."""
+    import os
+
+    folder = store.data_dir / CHECKPOINTS
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # also a folder an older graphrec made 0755 ...
+    for older in folder.glob("*.pt"):  # ... with 0644 files
+        os.chmod(older, 0o600)
+    checkpoint = folder / f"{pid}.pt"
+    partial = folder / f".{pid}.pt.partial"
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        predictor.save(partial)  # rewrites the file in place, mode kept
+        os.chmod(partial, 0o600)  # whatever the umask or the writer did
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, checkpoint)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return checkpoint
 
 
 def describe_selection(record: dict[str, Any]) -> list[str]:
