@@ -778,13 +778,13 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
         --methods hla,hla+scores                              # with and without scores
     """
     from .api import benchmark as run
-    from .benchmark.report import check_out, write
+    from .benchmark.report import RESULT_FILES, SUITE_FILES, check_out, write
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     if methods is not None and not chosen:
         raise UsageError("--methods is empty; name at least one method")
     if out is not None:
-        check_out(out)  # before the run, not after it
+        check_out(out, SUITE_FILES if suite is not None else RESULT_FILES)  # before the run
     if suite is None and protocol == "paper":
         given = [f"--{k}" for k, v in (("cold", cold), ("hidden", hidden),
                                         ("first-seed", first_seed)) if v is not None]

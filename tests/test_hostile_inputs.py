@@ -182,6 +182,49 @@ def test_a_malformed_percentage_is_not_called_too_large(db: str, inputs: Path,
     assert "too large" not in result.stderr
 
 
+# -- 1d: a benchmark --out that cannot take the results, refused before the run -------------
+
+
+def _out_case(kind: str, tmp_path: Path) -> tuple[Path, str]:
+    """An --out folder of the given kind, and what the refusal must say."""
+    if kind == "a file":
+        out = write_csv(tmp_path / "results.txt", "x\n")
+        return out, "this is a file"
+    if kind == "under a file":
+        write_csv(tmp_path / "plain", "x\n")
+        return tmp_path / "plain" / "sub" / "results", f"{tmp_path / 'plain'} is a file"
+    if kind == "cannot be written":
+        return Path("/proc/graphrec-results"), "cannot write in /proc"
+    (tmp_path / "out" / "table.md").mkdir(parents=True)
+    return tmp_path / "out", f"{tmp_path / 'out' / 'table.md'} is a folder"
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file", "cannot be written",
+                                  "a results file is a folder"])
+def test_benchmark_refuses_an_unwritable_out_before_running(tmp_path: Path, inputs: Path,
+                                                            kind: str) -> None:
+    import time
+
+    out, says = _out_case(kind, tmp_path)
+    started = time.monotonic()
+    # 10 repetitions of 100,000 epochs would run for hours: the refusal must come first.
+    result = cli(None, "benchmark", "--data", str(inputs / "records.csv"), "--methods",
+                 "scg4trf", "--epochs", "100000", "--seeds", "10", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"--out {out}" in result.stderr and says in result.stderr, result.stderr
+    assert time.monotonic() - started < 60
+    assert not list(tmp_path.rglob(".graphrec-out-check*"))  # the write probe is gone
+
+
+def test_benchmark_suite_refuses_a_folder_where_its_summary_goes(tmp_path: Path) -> None:
+    (tmp_path / "out" / "suite.md").mkdir(parents=True)
+    (tmp_path / "zoos").mkdir()
+    result = cli(None, "benchmark", "--suite", str(tmp_path / "zoos"), "--out",
+                 str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'out' / 'suite.md'} is a folder" in result.stderr
+
+
 # -- 1c: predictor checkpoints that are truncated, foreign or malicious ----------------------
 
 
