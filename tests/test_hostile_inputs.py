@@ -170,6 +170,46 @@ def test_score_still_takes_features_with_some_constant_columns(db: str, tmp_path
     assert {r["metric"] for r in json.loads(result.stdout)["scores"]} == {"logme", "hscore"}
 
 
+# -- 2: scores naming a model that nothing defines ----------------------------------------
+
+
+def test_a_score_matrix_naming_an_unknown_model_writes_nothing(db: str, inputs: Path) -> None:
+    scores = write_csv(inputs / "LogME.csv", ",sketch_a,new_set\nr50,1.5,2.0\nr5O,1.0,\n"
+                       "vit_bb,0.5,0.1\n")
+    refused(db, "ingest", "--scores", str(scores), "--metric", "logme", says=(
+        f"{scores}:3: model 'r5O' has scores but is not in the graph", "close names: r50",
+        f"{scores}:4: model 'vit_bb'", "vit_b", "--models models.csv",
+        "nothing was written"))
+
+
+def test_a_spec_score_table_naming_an_unknown_model_writes_nothing(db: str,
+                                                                   inputs: Path) -> None:
+    write_csv(inputs / "new.csv", "model,dataset,accuracy\nswin_t,photo_b,0.7\n")
+    write_csv(inputs / "scores.csv", ",photo_b\nswin_t,1.0\nswim_t,2.0\n")
+    spec = write_csv(inputs / "spec.toml", '[records]\nfile = "new.csv"\n[[scores]]\n'
+                     'file = "scores.csv"\nlayout = "matrix"\nmetric = "leep"\n')
+    refused(db, "ingest", "--spec", str(spec), "--json", says=("model 'swim_t'",
+                                                               "close names: swin_t"))
+
+
+def test_scores_may_name_new_datasets_and_models_the_same_input_defines(db: str,
+                                                                        inputs: Path) -> None:
+    zoo = inputs / "zoo"
+    write_csv(zoo / "records.csv", "model,dataset,accuracy\nswin_t,photo_b,0.7\n")
+    write_csv(zoo / "scores_leep.csv", "model,dataset,value\nswin_t,photo_b,1.0\n"
+              "r18,brand_new,0.5\n")
+    result = cli(db, "ingest", str(zoo), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scores"]["created"] == 2
+
+
+def test_a_python_built_zoo_scoring_an_unknown_model_writes_nothing(db: str) -> None:
+    before = dump(db)
+    with graphrec.open(db) as g, pytest.raises(ValidationError, match=r"model 'r19'.*r18"):
+        g.ingest(ZooData(scores={("r19", "sketch_a", "logme"): 1.0}))
+    assert dump(db) == before
+
+
 # -- 3a: a malformed percentage ------------------------------------------------------------
 
 
