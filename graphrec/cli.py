@@ -268,6 +268,7 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
     if show:
         click.echo(q.text.rstrip())
         return
+    q = queries.user_query(name)  # graphrec's own queries are not run from here
     bound = q.bind(_parse_params(params))
     with obj.open() as g:
         rows = g.store.run(q.text, bound)

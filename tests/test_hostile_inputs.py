@@ -391,3 +391,16 @@ def test_an_old_absolute_checkpoint_path_still_loads(trained: tuple[str, Path],
     dropped = json.loads(cli(copy, "predictors", "drop", checkpoint.stem, "--json").stdout)
     assert dropped["checkpoint_deleted"]
     assert not (Path(copy) / "predictors" / checkpoint.name).exists()
+
+
+# -- 3b: an internal query run as a user query ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ingest/upsert-models", "predict/clear-predictions",
+                                  "admin/dump-nodes"])
+def test_an_internal_query_is_not_a_user_query(db: str, name: str) -> None:
+    refused(db, "query", name, "-p", "rows=x", says=(
+        f"{name!r} is not a user query", "cypher/queries/", "graphrec query --list",
+        "top-models"))
+    shown = cli(db, "query", name, "--show")  # reading its Cypher stays possible
+    assert shown.exit_code == 0 and shown.stdout.startswith(f"// {name.split('/')[1]}:")
