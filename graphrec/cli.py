@@ -93,7 +93,32 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     return "\n".join(out)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class JsonErrorsGroup(click.Group):
+    """With --json anywhere in the arguments, Click's own errors (a bad option value, an
+    unknown option, a missing argument) come as the JSON error object too, not usage text:
+    a script that asked for JSON gets JSON whatever went wrong. Exit code 2 as before."""
+
+    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or kwargs.get("standalone_mode") is False:
+            return super().main(argv, *pos, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(argv, *pos, **kwargs)
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see {exc.ctx.command_path} --help)"
+            _emit_json({"error": message, "problems": []})
+            click.echo(f"error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)  # --help, --version: Click's exit code
+
+
+@click.group(cls=JsonErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="GRAPHREC_DB", metavar="URI",
               help="Database: a folder (embedded FalkorDB, the default under GRAPHREC_HOME), "
                    "redis://HOST:PORT[/GRAPH] (a FalkorDB server) or bolt://HOST:7687 / "

@@ -404,3 +404,28 @@ def test_an_internal_query_is_not_a_user_query(db: str, name: str) -> None:
         "top-models"))
     shown = cli(db, "query", name, "--show")  # reading its Cypher stays possible
     assert shown.exit_code == 0 and shown.stdout.startswith(f"// {name.split('/')[1]}:")
+
+
+# -- 3c: --json covers Click's own errors too ----------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("recommend", "photo_a", "--k", "notanumber", "--json"), "Invalid value for '--k'"),
+    (("--json", "stats"), "No such option '--json'"),
+    (("recommend", "--json"), "Missing argument 'DATASET'"),
+    (("ingest", "--accuracy-unit", "permille", "--json"), "Invalid value for '--accuracy-unit'"),
+    (("train", "--epochs", "0", "--json"), "Invalid value for '--epochs'"),
+    (("stats", "--jsn", "--json"), "No such option '--jsn'"),
+    (("nosuch", "--json"), "No such command 'nosuch'"),
+])
+def test_option_errors_under_json_are_json(db: str, args: tuple[str, ...], says: str) -> None:
+    result = refused(db, *args, says=(says, "--help"))
+    error = json.loads(result.stdout)  # the whole of stdout is the JSON error
+    assert error["problems"] == [] and says in error["error"] and "--help" in error["error"]
+    assert "Usage:" not in result.output
+
+
+def test_option_errors_without_json_keep_the_usage_text(db: str) -> None:
+    result = cli(db, "recommend", "photo_a", "--k", "notanumber")
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr and "Invalid value for '--k'" in result.stderr
