@@ -429,3 +429,114 @@ def test_option_errors_without_json_keep_the_usage_text(db: str) -> None:
     result = cli(db, "recommend", "photo_a", "--k", "notanumber")
     assert result.exit_code == 2
     assert "Usage:" in result.stderr and "Invalid value for '--k'" in result.stderr
+
+
+# -- 1e and 3d: the embedded server killed, and the error saying so -------------------------
+
+
+def _graphrec(db: Path, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GRAPHREC_SERVER_IDLE": "0",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-m", "graphrec", "--db", str(db), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_a_server_killed_while_a_new_database_is_set_up_recovers(tmp_path: Path,
+                                                                 inputs: Path) -> None:
+    """The first command on a new folder starts the server and makes the schema; the
+    server is SIGKILLed at moments spread over that. That command fails with a message
+    (no traceback); the next one recovers: the schema complete, the data written."""
+    import contextlib
+    import os
+    import signal
+    import time
+
+    from graphrec.store import UNIQUE_KEYS
+
+    interrupted = 0
+    for n, delay in enumerate((0.0, 0.02, 0.05, 0.08, 0.11, 0.15)):
+        db = tmp_path / f"new{n}"
+        first = _graphrec(db, "stats")
+        pidfile = db / "falkordb" / "redis.pid"
+        while not pidfile.exists() and first.poll() is None:
+            time.sleep(0.002)
+        time.sleep(delay)
+        with contextlib.suppress(OSError, ValueError):  # the command was done already
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        _, err = first.communicate(timeout=120)
+        assert "Traceback" not in err, err
+        assert first.returncode in (0, 1), err
+        if first.returncode == 1:
+            interrupted += 1
+            assert err.startswith("error: ") and "run the command again" in err.lower(), err
+            assert "SIGKILL" in err or "went away" in err or "lost the connection" in err
+        second = _graphrec(db, "ingest", str(inputs / "records.csv"), "--json")
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0 and "Traceback" not in err, err
+        assert json.loads(out)["transfers"]["created"] == 7
+        with graphrec.open(str(db)) as g:
+            made = {r["label"] for r in g.store.run("CALL db.constraints() YIELD label "
+                                                    "RETURN label")}
+        assert made == set(UNIQUE_KEYS), "the set-up was finished by the next command"
+    assert interrupted >= 3, "the kills must land during the set-up"
+
+
+def _kill_mid_session(db: str, sig: int, log_lines: tuple[str, ...] = ()) -> str:
+    """Open the database, kill its server with `sig`, then use it: the error's text."""
+    import os
+    import time
+
+    from graphrec.errors import StoreError
+    from graphrec.store.embedded import _pid_alive
+
+    with pytest.raises(StoreError) as caught, graphrec.open(db) as g:
+        pid = g.store.server_pid
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 30
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if log_lines:
+            with (Path(db) / "falkordb" / "server.log").open("a") as log:
+                log.writelines(f"{pid}:M 01 Dec 2026 12:00:00.000 # {line}\n"
+                               for line in log_lines)
+        g.stats()
+    return str(caught.value)
+
+
+def test_a_crashed_server_is_named_in_the_next_error(db: str) -> None:
+    import signal
+
+    before = dump(db)
+    message = _kill_mid_session(db, signal.SIGSEGV)
+    assert "has stopped" in message and "crashed by signal: 11" in message
+    assert str(Path(db) / "falkordb" / "server.log") in message
+    assert "run the command again" in message.lower()
+    assert dump(db) == before  # the next open starts a new server: nothing lost
+
+
+def test_a_killed_server_is_named_in_the_next_error(db: str) -> None:
+    import signal
+
+    before = dump(db)
+    message = _kill_mid_session(db, signal.SIGKILL)
+    assert "has stopped" in message and "SIGKILL" in message and "says nothing" in message
+    assert dump(db) == before
+
+
+def test_a_full_disk_in_the_server_log_is_quoted(db: str) -> None:
+    """What redis logs when an append-only write fails (its own words, from aof.c), after
+    which it exits: filling the real disk is not an option in a test."""
+    import signal
+
+    message = _kill_mid_session(db, signal.SIGKILL, (
+        "Error writing to the AOF file: No space left on device",
+        "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+        "Exiting..."))
+    assert "No space left on device" in message and "Can't recover from AOF" in message
+    assert "Free disk space" in message
