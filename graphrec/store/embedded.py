@@ -467,7 +467,10 @@ class EmbeddedServer:
         while time.monotonic() < deadline:
             if not pid and pidfile.exists():
                 with contextlib.suppress(ValueError, OSError):
-                    pid = int(pidfile.read_text().strip() or 0)
+                    text = pidfile.read_text()
+                    # Whole only once its newline is in: a half-written "16255" read as
+                    # "1" would take init for the server.
+                    pid = int(text) if text.endswith("\n") else 0
             if pid and not _pid_alive(pid):
                 break
             if pid and Path(socket).exists() and self._ping(socket, password) == "ok":
