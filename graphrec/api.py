@@ -124,8 +124,17 @@ class Graphrec:
     def __enter__(self) -> Graphrec:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> None:
+        """Close the store. A database error gets the embedded server's own account of a
+        crash or a refused write, read before closing (which clears the server's state)."""
+        from .errors import StoreError
+        from .store import explained
+
+        error = (explained(self.store.target, exc)
+                 if isinstance(exc, StoreError) and hasattr(self.store, "target") else exc)
         self.close()
+        if error is not exc:
+            raise error from exc
 
     @property
     def location(self) -> str:

@@ -94,7 +94,32 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     return "\n".join(out)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class JsonErrorsGroup(click.Group):
+    """With --json anywhere in the arguments, Click's own errors (a bad option value, an
+    unknown option, a missing argument) come as the JSON error object too, not usage text:
+    a script that asked for JSON gets JSON whatever went wrong. Exit code 2 as before."""
+
+    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or kwargs.get("standalone_mode") is False:
+            return super().main(argv, *pos, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(argv, *pos, **kwargs)
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see {exc.ctx.command_path} --help)"
+            _emit_json({"error": message, "problems": []})
+            click.echo(f"error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)  # --help, --version: Click's exit code
+
+
+@click.group(cls=JsonErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="GRAPHREC_DB", metavar="URI",
               help="Database: a folder (embedded FalkorDB, the default under GRAPHREC_HOME), "
                    "redis://HOST:PORT[/GRAPH] (a FalkorDB server) or bolt://HOST:7687 / "
@@ -269,6 +294,7 @@ def query(obj: Context, name: str | None, params: tuple[str, ...], list_: bool, 
     if show:
         click.echo(q.text.rstrip())
         return
+    q = queries.user_query(name)  # graphrec's own queries are not run from here
     bound = q.bind(_parse_params(params))
     with obj.open() as g:
         rows = g.store.run(q.text, bound)
@@ -929,13 +955,13 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
         --methods hla,hla+scores                              # with and without scores
     """
     from .api import benchmark as run
-    from .benchmark.report import check_out, write
+    from .benchmark.report import RESULT_FILES, SUITE_FILES, check_out, write
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     if methods is not None and not chosen:
         raise UsageError("--methods is empty; name at least one method")
     if out is not None:
-        check_out(out)  # before the run, not after it
+        check_out(out, SUITE_FILES if suite is not None else RESULT_FILES)  # before the run
     if suite is None and protocol == "paper":
         given = [f"--{k}" for k, v in (("cold", cold), ("hidden", hidden),
                                         ("first-seed", first_seed)) if v is not None]

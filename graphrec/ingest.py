@@ -20,7 +20,7 @@ from typing import Any
 
 from . import queries
 from .bulk import paused_gc
-from .errors import ValidationError
+from .errors import Problem, ValidationError
 from .loaders.build import Entity, ZooData, name_problems
 from .store import Store
 
@@ -117,8 +117,40 @@ def ingest(store: Store, zoo: ZooData, *, progress: bool = False) -> IngestSumma
     problems = name_problems(zoo)
     if problems:
         raise ValidationError(problems)
+    check_scored_models(store, zoo)
     with paused_gc():  # millions of short-lived rows: nothing for the collector to find
         return _ingest(store, zoo, progress)
+
+
+def check_scored_models(store: Store, zoo: ZooData) -> None:
+    """Scores attach to models the graph or the ingested files define (metadata or records):
+    a typo in a score matrix must not create a model, as `graphrec score` refuses it too.
+    A dataset named only by scores is fine (scores may come first for a new dataset)."""
+    import difflib
+
+    defined = set(zoo.models) | {m for m, _ in zoo.transfers}
+    candidates = sorted({m for m, _, _ in zoo.scores} - defined)
+    if not candidates:
+        return
+    read = queries.get("ingest/read-models").text
+    stored = {r["name"] for names in _batches(candidates, NODE_BATCH)
+              for r in store.run(read, {"names": names})}
+    unknown = [name for name in candidates if name not in stored]
+    if not unknown:
+        return
+    known = sorted(defined | {r["name"] for r in
+                              store.run(queries.get("ingest/model-names").text)})
+    problems = []
+    for name in unknown:
+        file, line = zoo.first_seen.get(("model", name), (zoo.sources.get("scores", "scores"),
+                                                          None))
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f" (close names: {', '.join(close)})" if close else ""
+        problems.append(Problem(file, f"model {name!r} has scores but is not in the graph nor "
+                                f"in the records or metadata given{hint}; fix the name, or "
+                                "ingest the model first (graphrec ingest ... --models "
+                                "models.csv)", line))
+    raise ValidationError(problems)
 
 
 def _ingest(store: Store, zoo: ZooData, progress: bool) -> IngestSummary:

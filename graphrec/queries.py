@@ -193,3 +193,17 @@ def get(name: str) -> Query:
 def user_queries() -> dict[str, Query]:
     """The queries meant for people: the files in `cypher/queries/`, by short name."""
     return {k.split("/", 1)[1]: q for k, q in _all().items() if k.startswith("queries/")}
+
+
+def user_query(name: str) -> Query:
+    """The user query `name` (a file in `cypher/queries/`). graphrec's internal queries (the
+    files outside it: ingest, predict, admin) are refused by name: they are run by graphrec
+    itself, with parameters it builds, and some write."""
+    q = get(name)
+    if not q.name.startswith("queries/"):
+        raise UsageError(
+            f"{name!r} is not a user query: it is one of the queries graphrec runs itself "
+            f"(cypher/{q.name}.cypher). User queries are the files in cypher/queries/; "
+            f"`graphrec query --list` shows them ({', '.join(user_queries())}). "
+            "`graphrec query NAME --show` prints any query's Cypher.")
+    return q

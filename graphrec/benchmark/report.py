@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,8 @@ from .paper import AUTHORS_MEASURED, PAPER_TABLE
 if TYPE_CHECKING:
     from .runner import BenchmarkResult
 
-__all__ = ["COLUMNS", "check_out", "markdown", "plot", "write"]
+__all__ = ["COLUMNS", "RESULT_FILES", "SUITE_FILES", "check_out", "markdown", "plot",
+           "write"]
 
 #: Table columns: metric key -> header. Paper metrics first, then the strict ones.
 COLUMNS: dict[str, str] = {
@@ -69,13 +71,40 @@ def markdown(result: BenchmarkResult) -> str:
     return "\n".join([*lines, "", caption, *(["", *notes] if notes else [])])
 
 
-def check_out(out: Path) -> None:
-    """Refuse an `--out` that cannot be a folder before any work is done."""
+#: The files `write` puts in `--out`; `graphrec benchmark --suite` adds SUITE_FILES.
+RESULT_FILES = ("results.json", "results.csv", "repetitions.csv", "table.md", "buckets.png",
+                "holdout.png")
+SUITE_FILES = ("suite.md", "suite.json", "summary.csv")
+
+
+def check_out(out: Path, files: Iterable[str] = RESULT_FILES) -> None:
+    """Refuse an `--out` the results could not be written to, before any work is done (a
+    run takes minutes to hours): a file where the folder goes, a file among the folders
+    above it, a place that cannot be written, or a folder where a results file goes."""
+    import os
+    import tempfile
+
     from ..errors import UsageError
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: this is a file; name a folder (it is created if "
                          "needed)")
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise UsageError(f"--out {out}: {base} is a file, so no folder can be made under "
+                         "it; name a folder elsewhere")
+    try:  # the only sure test that the folder can be made and written: try it
+        os.rmdir(tempfile.mkdtemp(prefix=".graphrec-out-check-", dir=base))
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write in {base} ({exc.strerror}); name a "
+                         "folder you can write to") from None
+    for name in files:
+        target = out / name
+        if target.exists() and not target.is_file():
+            raise UsageError(f"--out {out}: {target} is a folder where the results file "
+                             f"{name} goes; move it away or name another --out folder")
 
 
 def write(result: BenchmarkResult, out: Path, title: str = "") -> dict[str, Path]:

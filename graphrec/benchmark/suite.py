@@ -119,9 +119,9 @@ class SuiteResult:
         and `summary.csv` at the top."""
         import csv
 
-        from .report import check_out, write
+        from .report import SUITE_FILES, check_out, write
 
-        check_out(out)
+        check_out(out, SUITE_FILES)
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, Path] = {}
         for name, result in self.zoos.items():

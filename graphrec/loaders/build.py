@@ -15,7 +15,7 @@ from ..bulk import paused_gc
 from ..errors import Problem, ValidationError
 from ..names import INT64, name_problem, shown_name
 from .csvfile import Table, describe_bad_number, parse_number, read_table, require_columns
-from .spec import EntitySpec, LoaderSpec, TableSpec
+from .spec import EntitySpec, LoaderSpec, TableSpec, property_problem
 
 _INT = re.compile(r"[+-]?\d+")
 #: Edge properties graphrec computes; a records column of the same name is kept as NAME_raw.
@@ -181,6 +181,11 @@ def name_problems(zoo: ZooData) -> list[Problem]:
                 problems.append(Problem(file, f"{kind[:-1]} name {shown_name(name)}: "
                                         f"{reason}", line))
             for prop, value in entity.props.items():
+                reason = property_problem(prop)
+                if reason:
+                    problems.append(Problem(file, f"{kind[:-1]} {shown_name(name)}: {reason}",
+                                            line))
+                    continue
                 if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
                     problems.append(Problem(file, f"{prop} {value} is beyond the 64-bit whole "
                                             "numbers the databases store", line, prop))
@@ -194,14 +199,17 @@ def name_problems(zoo: ZooData) -> list[Problem]:
                     if reason:
                         problems.append(Problem(file, f"{prop} {shown_name(str(v))}: {reason}",
                                                 line, prop))
+    for key in zoo.extra_keys:
+        reason = property_problem(key)
+        if reason:
+            problems.append(Problem(zoo.sources.get("records", "records"),
+                                    f"edge property {reason}"))
     for metric in {metric for _, _, metric in zoo.scores}:
         reason = name_problem(metric)
         if reason:
             problems.append(Problem(zoo.sources.get("scores", "scores"),
                                     f"metric name {shown_name(metric)}: {reason}"))
     return problems
-
-
 
 
 def _read(part: EntitySpec | TableSpec | None, spec: LoaderSpec, problems: list[Problem],

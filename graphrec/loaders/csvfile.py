@@ -141,10 +141,15 @@ def parse_number(text: str) -> float | None:
 
 
 def describe_bad_number(text: str) -> str:
-    if text.strip().lower() in _NON_FINITE:
+    """Why `parse_number` refused `text`, in words a user can act on."""
+    body = text[:-1].strip() if text.endswith("%") else text
+    if body.strip().lower() in _NON_FINITE:
         return f"{text!r} is not a finite number (NaN and infinity are not allowed here)"
     if text == "":
         return "is empty; expected a number"
-    if _NUMBER.fullmatch(text.rstrip("%").strip()):
+    if _NUMBER.fullmatch(body):  # digits parse_number refused: beyond a float's range
         return f"{text!r} is too large to be a number here"
+    if "%" in text:
+        return (f"{text!r} is not a number or a percentage; write a number (0.875) or one "
+                "with a single trailing % (87.5%)")
     return f"{text!r} is not a number"

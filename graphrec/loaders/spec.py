@@ -7,6 +7,8 @@ code. Every key is checked, so a typo is an error that names the key, not a sile
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +26,23 @@ DATASET_FIELDS: dict[str, str] = {
     "name": "string", "domain": "string", "num_classes": "int", "samples_per_class": "int",
     "train_size": "int", "labels": "list",
 }
+
+#: What a property name may be: letters, digits and underscores, not starting with a digit.
+#: Every backend writes such a name as it is (FalkorDB's client cannot quote a backtick in
+#: a map key at all), and every query can name it without quoting.
+PROPERTY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def property_problem(key: object) -> str | None:
+    """Why `key` cannot be a property name (None: it can), with a name that could be."""
+    if isinstance(key, str) and PROPERTY_NAME.fullmatch(key):
+        return None
+    text = str(key)
+    fixed = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_")
+    fixed = f"p_{fixed}" if fixed[:1].isdigit() else fixed
+    hint = f" (for example {fixed!r})" if fixed else ""
+    return (f"{text!r} cannot be a property name: use letters, digits and underscores, not "
+            f"starting with a digit{hint}")
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,13 @@ class _Ctx:
     def fail(self, key: str, reason: str) -> None:
         raise UsageError(f"loader spec {self.path}: {key}: {reason}")
 
+    def property_name(self, key: object, where: str, *, value: bool = False) -> None:
+        """Refuse a key (or, with `value`, the value at `where`) that cannot be a property
+        name, naming the spec file and the key."""
+        reason = property_problem(key)
+        if reason:
+            self.fail(where if value else f"{where}.{_toml_key(key)}", reason)
+
     def keys(self, table: dict, allowed: set[str], prefix: str) -> None:
         for key in table:
             if key not in allowed:
@@ -210,6 +236,12 @@ class _Ctx:
         return dict(value)
 
 
+def _toml_key(key: object) -> str:
+    """A key as TOML writes it: bare where it can be, else quoted."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else json.dumps(text)
+
+
 def _file(ctx: _Ctx, table: dict, prefix: str, base: Path) -> Path | None:
     name = ctx.typed(table, "file", str, prefix, None)
     if name is None or name == "":
@@ -228,22 +260,35 @@ def _entity(ctx: _Ctx, raw: dict, kind: str, base: Path) -> EntitySpec | None:
     for prop in columns:
         if prop == "name":
             ctx.fail(f"{prefix}columns.name", "set the name column with key = \"...\"")
+        ctx.property_name(prop, f"{prefix}columns")
     percent = table.get("percent", [])
     if not isinstance(percent, list) or not all(isinstance(p, str) for p in percent):
         ctx.fail(prefix + "percent", "must be a list of property names")
     for prop in percent:
+        ctx.property_name(prop, f"{prefix}percent", value=True)
         if fields.get(prop, "float") not in ("float", "fraction"):
             ctx.fail(prefix + "percent", f"{prop!r} is not a number property")
     constants = table.get("constants", {})
     if not isinstance(constants, dict):
         ctx.fail(prefix + "constants", "must be a table, e.g. { input_size = 224 }")
     for prop, value in constants.items():
+        ctx.property_name(prop, f"{prefix}constants")
+        if prop == "name":
+            ctx.fail(f"{prefix}constants.name", "names come from each row's key column; "
+                     "a constant cannot set them")
         if not isinstance(value, str | int | float | bool):
             ctx.fail(f"{prefix}constants.{prop}", "must be a string, number or boolean")
     seps = ctx.str_map(table, "list_separator", prefix)
     for prop, sep in seps.items():
+        ctx.property_name(prop, f"{prefix}list_separator")
         if not sep:
             ctx.fail(f"{prefix}list_separator.{prop}", "must not be empty")
+    key_as = ctx.typed(table, "key_as", str, prefix, "metadata_name")
+    if "key_as" in table:
+        ctx.property_name(key_as, f"{prefix}key_as", value=True)
+        if key_as == "name":
+            ctx.fail(f"{prefix}key_as", "'name' holds the matrix's name; keep the metadata's "
+                     "own name under another property, e.g. key_as = \"metadata_name\"")
     return EntitySpec(
         kind=kind,
         file=_file(ctx, table, prefix, base),
@@ -254,7 +299,7 @@ def _entity(ctx: _Ctx, raw: dict, kind: str, base: Path) -> EntitySpec | None:
         list_separator=seps,
         keep_other_columns=ctx.typed(table, "keep_other_columns", bool, prefix, True),
         join=ctx.choice(table, "join", prefix, ("key", "position"), "key"),
-        key_as=ctx.typed(table, "key_as", str, prefix, "metadata_name"),
+        key_as=key_as,
         delimiter=_delimiter(ctx, table, prefix),
     )
 

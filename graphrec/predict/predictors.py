@@ -94,6 +94,29 @@ def _positions(names: Sequence[str], index: Mapping[str, int]) -> np.ndarray:
     return np.fromiter((index.get(n, -1) for n in names), dtype=np.int64, count=len(names))
 
 
+def _read_checkpoint(path: Path) -> Any:
+    """What `torch.load` finds in `path`, data only; a ValueError saying what is wrong."""
+    import pickle
+    import zipfile
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" in str(exc).lower():  # the safe unpickler met code to run
+            raise ValueError(f"{path}: holds Python objects that loading would have to run "
+                             "as code, which graphrec refuses (a checkpoint graphrec writes "
+                             "holds data only): it is not one of graphrec's, or was "
+                             "tampered with") from None
+        raise ValueError(f"{path}: not a torch checkpoint (unreadable: {exc})") from None
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, UnicodeDecodeError,
+            KeyError, ValueError, AttributeError, TypeError, IndexError) as exc:
+        first = str(exc).split(". ", 1)[0].strip()
+        detail = (first if isinstance(exc, RuntimeError) and first
+                  else f"{type(exc).__name__} {first}".strip())
+        raise ValueError(f"{path}: not a readable torch checkpoint (truncated, or another "
+                         f"kind of file: {detail})") from None
+
+
 def _as_array(value: Any) -> np.ndarray | None:
     """Config arrays come back from a checkpoint as tensors; hand them on as numpy."""
     if isinstance(value, torch.Tensor):
@@ -353,24 +376,33 @@ class Predictor(ABC):
         """The predictor saved at `path`, as the subclass it was saved from.
 
         `device` overrides the saved one (a GPU-trained model loaded on a CPU machine).
+        Every defect of the file (truncated, another kind of file, a pickle that would run
+        code, a state this graphrec cannot read) is a ValueError saying which; loading never
+        runs code from the file (`weights_only=True`).
         """
         from .registry import PREDICTORS
 
-        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+        data = _read_checkpoint(Path(path))
         if not isinstance(data, dict) or "predictor" not in data:
             raise ValueError(f"{path}: not a graphrec predictor checkpoint")
         name = data["predictor"]
-        if name not in PREDICTORS:
+        if not isinstance(name, str) or name not in PREDICTORS:
             raise ValueError(f"{path}: unknown predictor {name!r} (this graphrec knows "
                              f"{', '.join(PREDICTORS)})")
         target = PREDICTORS[name]
         if not issubclass(target, cls):
             raise ValueError(f"{path} holds a {target.__name__}, not a {cls.__name__}")
-        config = {k: _as_array(v) for k, v in data["config"].items()}
-        if device is not None and "device" in config:
-            config["device"] = device
-        predictor = target(**config)
-        predictor.set_state(checkpoint.unpack(data["state"]))
+        try:
+            config = {k: _as_array(v) for k, v in data["config"].items()}
+            if device is not None and "device" in config:
+                config["device"] = device
+            predictor = target(**config)
+            predictor.set_state(checkpoint.unpack(data["state"]))
+        except ValueError:
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
+            raise ValueError(f"{path}: its {name} state is not one this graphrec can read "
+                             f"({type(exc).__name__}: {exc})") from exc
         predictor._fitted = True
         return predictor
 

@@ -19,10 +19,35 @@ from ..errors import UsageError
 from ..ingest import utc_now
 from ..store import Store
 
-__all__ = ["DELETE_BATCH", "clear_predictions", "drop_predictor", "finish_version",
-           "get_predictor", "list_predictors", "new_version", "stamp_id", "use_predictor"]
+__all__ = ["CHECKPOINTS", "DELETE_BATCH", "checkpoint_file", "clear_predictions",
+           "drop_predictor", "finish_version", "get_predictor", "list_predictors",
+           "new_version", "stamp_id", "use_predictor"]
 
 DELETE_BATCH = 50_000  # predicted edges deleted per statement
+#: The folder under the store's `data_dir` that holds predictor checkpoints.
+CHECKPOINTS = "predictors"
+
+
+def checkpoint_file(store: Store, stored: str | None) -> Path | None:
+    """The checkpoint a Predictor node names. Nodes store it relative to the store's
+    `data_dir`, so a copied database folder reads its own files. An absolute path (from
+    before) names the same file as this store's own copy of it, where there is one (the
+    file name is the predictor's unique id), else the path itself."""
+    if not stored:
+        return None
+    path = Path(stored)
+    if not path.is_absolute():
+        return store.data_dir / path
+    local = store.data_dir / CHECKPOINTS / path.name
+    return local if local.is_file() else path
+
+
+def _resolved(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with its checkpoint as the absolute path of the file to read."""
+    path = checkpoint_file(store, record.get("checkpoint"))
+    if path is not None:
+        record["checkpoint"] = str(path)
+    return record
 
 
 def stamp_id(when: str) -> str:
@@ -47,13 +72,14 @@ def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, An
         rows = store.run(queries.get("predict/current-predictor").text)
         if not rows:
             raise UsageError("no trained predictor in this database; run `graphrec train`")
-    return rows[0]["predictor"]
+    return _resolved(store, rows[0]["predictor"])
 
 
 def list_predictors(store: Store) -> list[dict[str, Any]]:
     """Every predictor's record, newest first, with `current` set on exactly one (the one
     `get_predictor` answers) and `predicted` the size of its complete version (0: none)."""
-    records = [r["predictor"] for r in store.run(queries.get("predict/list-predictors").text)]
+    records = [_resolved(store, r["predictor"])
+               for r in store.run(queries.get("predict/list-predictors").text)]
     current = get_predictor(store)["id"] if records else None
     for record in records:
         record["current"] = record["id"] == current
@@ -108,9 +134,13 @@ def drop_predictor(store: Store, predictor_id: str) -> dict[str, Any]:
     was_current = get_predictor(store)["id"] == predictor_id
     deleted = clear_predictions(store, predictor_id)
     store.run(queries.get("predict/delete-predictor").text, {"id": predictor_id}, write=True)
+    # Only a file in this database's own checkpoint folder: an old absolute path may name
+    # the files of the database this one was copied from.
     checkpoint = Path(str(record.get("checkpoint") or ""))
+    own = (store.data_dir / CHECKPOINTS).resolve()
     removed_file = False
-    if record.get("checkpoint") and checkpoint.is_file():
+    if (record.get("checkpoint") and checkpoint.is_file()
+            and checkpoint.resolve().parent == own):
         checkpoint.unlink()
         removed_file = True
     rest = store.run(queries.get("predict/list-predictors").text)

@@ -26,7 +26,7 @@ from ..store import Row, Store
 from .graph import TransferGraph
 from .intervals import DEFAULT_COVERAGE, Bounds, Calibration, calibrate, interval_bounds
 from .io import scores_by_metric
-from .versions import finish_version, get_predictor, new_version, stamp_id
+from .versions import CHECKPOINTS, finish_version, get_predictor, new_version, stamp_id
 
 MODELS_PER_READ = 100  # models whose observed edges are read in one statement
 WRITE_BATCH = 5_000
@@ -135,16 +135,15 @@ def train(store: Store, model: str | None = None, *,
         calibrate_seconds = time.perf_counter() - started
     created = utc_now()
     pid = f"{model}-{stamp_id(created)}"
-    folder = store.data_dir / "predictors"
-    folder.mkdir(parents=True, exist_ok=True)
-    checkpoint = folder / f"{pid}.pt"
-    predictor.save(checkpoint)
+    checkpoint = save_checkpoint(store, predictor, pid)
     loss = getattr(predictor, "train_loss", None)
     props = {
         "id": pid, "model": model, "created_at": created, "read_at": read_at,
         "hyperparameters": json.dumps(predictor.get_config(), sort_keys=True, default=str),
         "trained_on_edges": len(graph.edges), "models": graph.num_models,
-        "datasets": graph.num_datasets, "checkpoint": str(checkpoint),
+        "datasets": graph.num_datasets,
+        # Relative to the store's data_dir: a copied database folder reads its own files.
+        "checkpoint": checkpoint.relative_to(store.data_dir).as_posix(),
         "fit_seconds": round(seconds, 3),
         "score_metrics": json.dumps(predictor.scores_used),
     }
@@ -157,8 +156,33 @@ def train(store: Store, model: str | None = None, *,
         props["selection"] = json.dumps(selection, sort_keys=True)
     store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
     store.run(queries.get("predict/set-current").text, {"id": pid}, write=True)
-    props["current"] = True
-    return props
+    return {**props, "checkpoint": str(checkpoint), "current": True}
+
+
+def save_checkpoint(store: Store, predictor, pid: str) -> Path:
+    """Write `predictor` to the store's checkpoint folder, private to its owner like the
+    database itself (folder 0700, file 0600, whatever the umask), and in one piece: it is
+    written beside its name and renamed into place, so a crash never leaves half a file."""
+    import os
+
+    folder = store.data_dir / CHECKPOINTS
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # also a folder an older graphrec made 0755 ...
+    for older in folder.glob("*.pt"):  # ... with 0644 files
+        os.chmod(older, 0o600)
+    checkpoint = folder / f"{pid}.pt"
+    partial = folder / f".{pid}.pt.partial"
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        predictor.save(partial)  # rewrites the file in place, mode kept
+        os.chmod(partial, 0o600)  # whatever the umask or the writer did
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, checkpoint)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return checkpoint
 
 
 def describe_selection(record: dict[str, Any]) -> list[str]:
@@ -197,19 +221,25 @@ def describe_intervals(record: dict[str, Any]) -> list[str]:
 
 
 def load_predictor(record: dict[str, Any]):
+    """The fitted predictor of `record` (as `get_predictor` gives it: the checkpoint path
+    resolved). A missing or unusable checkpoint (truncated, foreign, tampered with) is a
+    UsageError naming the file and what to do: the fix is the user's (retrain, or pick or
+    drop a predictor), and nothing was written."""
     import torch
 
     from .predictors import Predictor
 
-    path = Path(record["checkpoint"])
-    if not path.exists():
-        raise UsageError(f"the checkpoint of predictor {record['id']!r} is missing ({path}); "
-                         "train again with `graphrec train`")
+    pid = record["id"]
+    fix = (f"train a new predictor (graphrec train), or make another one current (graphrec "
+           f"predictors use ID); graphrec predictors drop {pid} removes this one")
+    path = Path(str(record.get("checkpoint") or ""))
+    if not record.get("checkpoint") or not path.is_file():
+        raise UsageError(f"the checkpoint of predictor {pid!r} is missing ({path}): {fix}")
     try:
         # A predictor trained on a GPU still predicts on a machine without one.
         return Predictor.load(path, device=None if torch.cuda.is_available() else "cpu")
     except ValueError as exc:
-        raise UsageError(f"cannot use predictor {record['id']!r}: {exc}") from exc
+        raise UsageError(f"cannot use predictor {pid!r}: {exc}. To go on, {fix}") from exc
 
 
 def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import UsageError
@@ -25,7 +26,13 @@ from .hscore import _hscore, hscore
 from .leep import _leep, leep
 from .logme import LogMEResult, _logme, logme, logme_evidence
 from .nce import _nce, nce
-from .validate import check_features, check_labels, check_probs, check_source_labels
+from .validate import (
+    check_features,
+    check_informative,
+    check_labels,
+    check_probs,
+    check_source_labels,
+)
 
 __all__ = [
     "METRICS",
@@ -102,6 +109,8 @@ def compute(features: ArrayLike | None = None, labels: ArrayLike | None = None,
     use_f = any(m not in NEEDS_SOURCE_PROBS for m in names)
     use_p = any(m in NEEDS_SOURCE_PROBS for m in names)
     f = check_features(features) if use_f else None
+    if f is not None:
+        check_informative(f)
     p = (check_probs(source_probs, None if f is None else len(f),
                      n_name="features") if use_p else None)
     n, n_name = (len(f), "features") if f is not None else (len(p), "source_probs")
@@ -109,12 +118,16 @@ def compute(features: ArrayLike | None = None, labels: ArrayLike | None = None,
 
     out: dict[str, float] = {}
     for name in names:
-        if name == "logme":
-            out[name] = _logme(f, y).score
-        elif name == "hscore":
-            out[name] = _hscore(f, y)
-        elif name == "leep":
-            out[name] = _leep(p, y)
-        else:
-            out[name] = _nce(check_source_labels(p.argmax(axis=1)), y)
+        try:
+            if name == "logme":
+                out[name] = _logme(f, y).score
+            elif name == "hscore":
+                out[name] = _hscore(f, y)
+            elif name == "leep":
+                out[name] = _leep(p, y)
+            else:
+                out[name] = _nce(check_source_labels(p.argmax(axis=1)), y)
+        except np.linalg.LinAlgError as exc:  # checked input should not get here
+            raise UsageError(f"{name}: the linear algebra failed on these inputs ({exc}); "
+                             "check the features for extreme or degenerate values") from None
     return out

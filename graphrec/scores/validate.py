@@ -22,11 +22,17 @@ from ..errors import UsageError
 # LEEP needs probabilities; rows further than this from summing to 1 are almost surely logits.
 ROW_SUM_TOL = 1e-3
 NEGATIVE_TOL = -1e-6
+# Feature magnitudes the float64 math takes: LogME and H-Score square and sum features, and
+# LogME's precisions scale as 1/magnitude² within [1e-300, 1e300]. Beyond 1e±100 the sums
+# overflow or underflow and the scores come out wrong, or the eigensolver fails.
+MAX_MAGNITUDE = 1e100
+MIN_MAGNITUDE = 1e-100
 _BLOCK_ELEMENTS = 1 << 22  # class_sums copies at most this many values at a time
 
 __all__ = [
     "Labels",
     "check_features",
+    "check_informative",
     "check_labels",
     "check_probs",
     "check_source_labels",
@@ -86,7 +92,39 @@ def check_features(features: ArrayLike, name: str = "features") -> np.ndarray:
         raise UsageError(f"{name} has shape {x.shape}: no feature columns")
     if x.dtype.kind == "f":
         _first_nonfinite(x, name, "row")
-    return np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    _check_magnitude(x, name)
+    return x
+
+
+def _check_magnitude(x: np.ndarray, name: str) -> None:
+    """Refuse features whose scale the float64 math cannot carry (see MAX_MAGNITUDE)."""
+    top = float(np.abs(x).max())
+    if top > MAX_MAGNITUDE:
+        i, j = np.unravel_index(int(np.abs(x).argmax()), x.shape)
+        raise UsageError(
+            f"{name} reach magnitude {top:.3g} (row {i}, column {j}): the scores square and "
+            f"sum features in float64, which overflows beyond about {MAX_MAGNITUDE:.0e}. "
+            "Network features are usually within ±1e3: check that this is the features "
+            "file, or scale the features down (e.g. divide by their largest magnitude)")
+    if 0 < top < MIN_MAGNITUDE:
+        raise UsageError(
+            f"{name} are all smaller than {MIN_MAGNITUDE:.0e} in magnitude (largest "
+            f"{top:.3g}): their squares underflow to 0 in float64 and the scores come out "
+            "wrong; check that this is the features file, or scale the features up")
+
+
+def check_informative(f: np.ndarray, name: str = "features") -> None:
+    """Refuse features that are the same for every sample (all zero, or every column
+    constant): LogME and H-Score measure how features tell the classes apart, so on such
+    features every model scores alike (H-Score 0, LogME that of no features at all)."""
+    spread = np.ptp(f, axis=0)
+    if (spread <= 1e-12 * np.abs(f).max(axis=0)).all():
+        what = "all zero" if not f.any() else "the same for every sample (each column constant)"
+        raise UsageError(
+            f"{name} are {what}: LogME and H-Score measure how features separate the "
+            "classes, so on features that do not vary they say nothing about the model. "
+            "Check the feature extraction (the wrong layer, or outputs never computed)")
 
 
 def _class_codes(values: Any, n: int | None, *, name: str, n_name: str) -> Labels:

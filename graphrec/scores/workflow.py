@@ -75,17 +75,68 @@ def parse_metrics(text: str | Sequence[str] | None) -> list[str] | None:
     return known_metrics(m for m in names if m)
 
 
+#: How every .npy file begins; anything else is another kind of file.
+NPY_MAGIC = b"\x93NUMPY"
+_SAVE_HINT = "save the array with numpy.save(path, array)"
+
+
 def load_npy(path: str | Path, what: str, *, header_only: bool = False) -> np.ndarray:
     """The array in a .npy file, or a clear error naming the file; `header_only` maps it
-    instead of reading it, for its shape and dtype."""
+    instead of reading it, for its shape and dtype. Never unpickles: a file that is not a
+    .npy array of plain values (a .npz archive, a pickle, text) is refused by its kind."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"{what} {path}: no such file")
+        raise UsageError(f"{what} {path}: " + ("a folder, not a .npy file" if path.is_dir()
+                                               else "no such file"))
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(NPY_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+    if head != NPY_MAGIC:
+        raise UsageError(f"{what} {path}: not a .npy array file: {_not_npy(path, head)}")
     try:
         return np.load(path, mmap_mode="r" if header_only else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise UsageError(f"{what} {path}: not a readable .npy array ({exc}); save it with "
-                         "numpy.save") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):  # dtype object
+            raise UsageError(f"{what} {path}: holds Python objects (dtype object), which "
+                             "graphrec does not unpickle; save numbers (or strings, for "
+                             "labels) instead, e.g. numpy.save(path, array.astype(float))"
+                             ) from None
+        raise UsageError(f"{what} {path}: not a readable .npy array ({exc}); the file may "
+                         f"be truncated: {_SAVE_HINT}") from None
+    except (OSError, EOFError) as exc:
+        raise UsageError(f"{what} {path}: not a readable .npy array ({exc}); the file may "
+                         f"be truncated: {_SAVE_HINT}") from None
+
+
+def _not_npy(path: Path, head: bytes) -> str:
+    """What a file that is not .npy seems to be, and how to make the .npy file."""
+    if not head:
+        return f"it is empty; {_SAVE_HINT}"
+    if head.startswith(b"PK"):  # a zip file: numpy.savez and torch.save write these
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            names = []
+        arrays = [n.removesuffix(".npy") for n in names if n.endswith(".npy")]
+        if arrays and len(arrays) == len(names):
+            return (f"it is a .npz archive holding {', '.join(arrays[:5])}; save the one "
+                    f"array as .npy, e.g. numpy.save(path, numpy.load({path.name!r})"
+                    f"[{arrays[0]!r}])")
+        return f"it is a zip archive (torch.save writes these), not an array; {_SAVE_HINT}"
+    if head[:1] == b"\x80":
+        return (f"it is a Python pickle (pickle.dump, or an old torch.save), which graphrec "
+                f"does not load; {_SAVE_HINT}")
+    try:
+        head.decode("ascii")
+    except UnicodeDecodeError:
+        return f"it is another kind of binary file; {_SAVE_HINT}"
+    return ("it holds text; read the text into an array (numpy.loadtxt for CSV) and "
+            f"{_SAVE_HINT}")
 
 
 def _check_files(pair: PairFiles, metrics: list[str] | None) -> None:
@@ -145,7 +196,10 @@ def compute_pairs(pairs: Sequence[PairFiles], metrics: list[str] | None = None,
         try:
             values = compute(features, labels, source_probs=probs, metrics=metrics)
         except UsageError as exc:
-            raise UsageError(f"{pair.model} on {pair.dataset}: {exc}") from None
+            files = ", ".join(f"{what} {path}" for what, path in (
+                ("features", pair.features), ("source probs", pair.source_probs),
+                ("labels", pair.labels)) if path is not None)
+            raise UsageError(f"{pair.model} on {pair.dataset} ({files}): {exc}") from None
         rows.extend({"model": pair.model, "dataset": pair.dataset, "metric": metric,
                      "value": float(value)} for metric, value in values.items())
     return rows

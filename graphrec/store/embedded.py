@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from ..errors import ServerError, UsageError
+from .serverlog import REFUSED_WRITE, account
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
@@ -111,20 +112,26 @@ def is_server(pid: int) -> bool:
 
 def rewrite_log(client, timeout: float) -> None:
     """Fold the append-only log into a snapshot (BGREWRITEAOF; one already running counts)
-    and wait up to `timeout` seconds for it; redis errors are the caller's to handle."""
+    and wait up to `timeout` seconds for it. A server that goes away meanwhile is a
+    ServerError; the other redis errors are the caller's to handle."""
     import redis
 
     try:
-        client.bgrewriteaof()
-    except redis.exceptions.ResponseError as exc:
-        if "already in progress" not in str(exc):
-            raise
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = client.info("persistence")
-        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
-            return
-        time.sleep(0.05)
+        try:
+            client.bgrewriteaof()
+        except redis.exceptions.ResponseError as exc:
+            if "already in progress" not in str(exc):
+                raise
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = client.info("persistence")
+            if not (info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled")):
+                return
+            time.sleep(0.05)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise ServerError(f"the database server went away while folding its log into a "
+                          f"snapshot ({exc}); run the command again: the log alone holds "
+                          "every committed write") from exc
 
 
 def _compact(client) -> None:
@@ -139,7 +146,7 @@ def _compact(client) -> None:
         if persistence.get("aof_base_size") is not None and tail < (1 << 20):
             return  # the log is a snapshot and a short tail already
         rewrite_log(client, COMPACT_TIMEOUT_S)
-    except redis.exceptions.RedisError:
+    except (redis.exceptions.RedisError, ServerError):
         return
 
 
@@ -304,6 +311,20 @@ class EmbeddedServer:
             self._shutdown()
             return True
 
+    def explain(self, message: str = "") -> str:
+        """What to add to the error `message` about this server: its own account of its
+        last run (`serverlog.account`) when it is no longer running or refused a write;
+        '' when it runs fine, or when `message` quotes its log already."""
+        log = self.dir / "server.log"
+        if str(log) in message:
+            return ""
+        state = self.read_state() or {}
+        pid = int(state.get("pid", 0) or 0) or self.pid
+        alive = bool(pid) and is_server(int(pid or 0))
+        if alive and not REFUSED_WRITE.search(message):
+            return ""
+        return account(log, pid, alive)
+
     def last_used(self) -> float:
         """When a graphrec process last started or stopped using the server (epoch s)."""
         try:
@@ -446,7 +467,10 @@ class EmbeddedServer:
         while time.monotonic() < deadline:
             if not pid and pidfile.exists():
                 with contextlib.suppress(ValueError, OSError):
-                    pid = int(pidfile.read_text().strip() or 0)
+                    text = pidfile.read_text()
+                    # Whole only once its newline is in: a half-written "16255" read as
+                    # "1" would take init for the server.
+                    pid = int(text) if text.endswith("\n") else 0
             if pid and not _pid_alive(pid):
                 break
             if pid and Path(socket).exists() and self._ping(socket, password) == "ok":
@@ -461,8 +485,10 @@ class EmbeddedServer:
         if pid and _pid_alive(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, 15)
-        raise ServerError(f"the database server in {self.dir} did not become ready. "
-                          f"Last lines of {log}:\n{tail}")
+            raise ServerError(f"the database server in {self.dir} did not become ready. "
+                              f"Last lines of {log}:\n{tail}")
+        raise ServerError(f"the database server in {self.dir} stopped while starting.\n"
+                          + account(log, pid, alive=False))
 
     def _shutdown(self) -> None:
         import redis

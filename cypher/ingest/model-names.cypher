@@ -1,0 +1,3 @@
+// model-names: every model's name (close matches for a score naming an unknown model).
+MATCH (m:Model)
+RETURN m.name AS name
