@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,16 @@ def db_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def g(db_uri: str) -> Iterator[graphrec.Graphrec]:
     with graphrec.open(db_uri) as opened:
         yield opened
+
+
+@contextmanager
+def module_env(folder: Path) -> Iterator[None]:
+    """For module-scoped fixtures, which run before the autouse `_isolated_home`: the same
+    isolation (a GRAPHREC_HOME of their own, servers that stop with their last user)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRAPHREC_HOME", str(folder / "home"))
+        mp.setenv("GRAPHREC_SERVER_IDLE", "0")
+        yield
 
 
 def synth_db(folder: Path, models: int, datasets: int, density: float, seed: int):

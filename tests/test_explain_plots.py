@@ -12,15 +12,13 @@ from click.testing import CliRunner
 import graphrec
 from graphrec.cli import main
 
-from .conftest import synth_db
+from .conftest import module_env, synth_db
 
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("explain")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHREC_HOME", str(folder / "home"))
-        mp.setenv("GRAPHREC_SERVER_IDLE", "0")
+    with module_env(folder):
         db, _ = synth_db(folder, 6, 40, 0.4, 5)
         with graphrec.open(db) as g:
             g.train("auto", coverage=None)

@@ -23,16 +23,14 @@ from graphrec.errors import ValidationError
 from graphrec.loaders.build import Entity, ZooData
 from graphrec.names import MAX_NAME_BYTES, clean_name, name_problem
 
-from .conftest import REPO, write_csv
+from .conftest import REPO, module_env, write_csv
 
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """3 models x 3 datasets with a `mean` predictor."""
     folder = tmp_path_factory.mktemp("hostile")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHREC_HOME", str(folder / "home"))
-        mp.setenv("GRAPHREC_SERVER_IDLE", "0")  # module-scoped: before the autouse fixture
+    with module_env(folder):
         records = write_csv(folder / "in" / "records.csv", "model,dataset,accuracy\n"
                             "r18,sketch_a,0.6\nr50,sketch_a,0.8\nvit,sketch_b,0.7\n"
                             "r18,photo_a,0.9\n")

@@ -17,15 +17,13 @@ from graphrec.predict.graph import holdout_mask
 from graphrec.predict.intervals import Calibration, _quantile, calibrate, cold_folds
 from graphrec.predict.registry import make_predictor
 
-from .conftest import synth_db
+from .conftest import module_env, synth_db
 
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("intervals")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHREC_HOME", str(folder / "home"))
-        mp.setenv("GRAPHREC_SERVER_IDLE", "0")
+    with module_env(folder):
         db, _ = synth_db(folder, 8, 60, 0.4, 3)
         with graphrec.open(db) as g:
             g.train("linear")

@@ -25,7 +25,7 @@ from graphrec.cli import main
 from graphrec.predict import workflow
 from graphrec.serve import GraphrecServer, create_app, is_loopback
 
-from .conftest import REPO, write_csv
+from .conftest import REPO, module_env, write_csv
 
 
 @dataclass
@@ -43,9 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """4 models x 4 datasets, 6 observed pairs, a `mean` predictor with its predictions,
     served by uvicorn in a thread on a free loopback port."""
     folder = tmp_path_factory.mktemp("serve")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHREC_HOME", str(folder / "home"))
-        mp.setenv("GRAPHREC_SERVER_IDLE", "0")  # module-scoped: before the autouse fixture
+    with module_env(folder):
         records = write_csv(folder / "in" / "records.csv", "model,dataset,accuracy\n"
                             "r18,sketch_a,0.60\nr50,sketch_a,0.80\nvit_b,sketch_a,0.70\n"
                             "r18,sketch_b,0.50\nvit_b,sketch_b,0.50\nr18,photo_a,0.90\n")
