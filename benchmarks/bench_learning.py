@@ -29,7 +29,9 @@ with graphrec.open(args["db"]) as g:
     if args["phase"] == "ingest":
         out = g.ingest(**args["files"]).as_dict()
     elif args["phase"] == "train":
-        out = workflow.train(g.store, args["model"], epochs=args["epochs"], seed=0)
+        takes_epochs = args["model"] in ("scg4trf", "g4trf", "auto")
+        out = workflow.train(g.store, args["model"], seed=0,
+                             **({"epochs": args["epochs"]} if takes_epochs else {}))
     else:
         out = workflow.predict(g.store, top_k=args["top_k"])
     seconds = time.perf_counter() - t

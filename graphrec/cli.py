@@ -387,8 +387,8 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
                    "mc, mean, random and proxy (the proxy scores alone).")
 @click.option("--epochs", type=click.IntRange(min=1),
               help="Training epochs of scg4trf/g4trf (default 300).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True, help="cpu, or cuda on a GPU.")
+@click.option("--seed", type=int, help="Seed of the predictors that take one (default 0).")
+@click.option("--device", help="cpu (the default), or cuda on a GPU (scg4trf, g4trf).")
 @click.option("--text-features", is_flag=True,
               help="Add sentence embeddings of dataset domain and label names (needs "
                    "graphrec[text]; runs offline).")
@@ -404,7 +404,7 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
 @click.option("--json", "as_json", is_flag=True, help="Print the predictor record as JSON.")
 @pass_ctx
 @handle_errors
-def train(obj: Context, model: str, epochs: int | None, seed: int, device: str,
+def train(obj: Context, model: str, epochs: int | None, seed: int | None, device: str | None,
           text_features: bool, no_scores: bool, coverage: float, no_intervals: bool,
           as_json: bool) -> None:
     """Fit a predictor on every observed edge and record it as the current one."""

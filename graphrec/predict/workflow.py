@@ -95,10 +95,27 @@ def _make(name: str, options: dict[str, Any]):
         raise UsageError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     cls = PREDICTORS[name]
     accepted = inspect.signature(cls).parameters
-    if options.get("text") and "text" not in accepted:
+    progress = options.get("progress")  # how to show the work, not how to do it
+    given = {k: v for k, v in options.items() if v is not None and k != "progress"}
+    if given.get("text") and "text" not in accepted:
         raise UsageError(f"--text-features needs a predictor that reads node features "
                          f"(hla, scg4trf, g4trf or linear), not {name!r}")
-    return cls(**{k: v for k, v in options.items() if v is not None and k in accepted})
+    unknown = sorted(k for k in given if k not in accepted)
+    if unknown:  # an option silently dropped would be a run the user did not ask for
+        takes = sorted(k for k in accepted if k != "progress")
+        raise UsageError(f"predictor {name!r} does not take "
+                         f"{', '.join(_OPTION_NAMES.get(k, k) for k in unknown)}; "
+                         + (f"it takes {', '.join(_OPTION_NAMES.get(k, k) for k in takes)} "
+                            "(the names without -- are options of the Python API's train)"
+                            if takes else "it takes no options"))
+    if progress is not None and "progress" in accepted:
+        given["progress"] = progress
+    return cls(**given)
+
+
+#: How `graphrec train` spells the predictor options it sets.
+_OPTION_NAMES = {"epochs": "--epochs", "seed": "--seed", "device": "--device",
+                 "use_scores": "--no-scores", "text": "--text-features"}
 
 
 def train(store: Store, model: str | None = None, *,
