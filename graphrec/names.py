@@ -66,15 +66,6 @@ def clean_names(values: Iterable[Any], what: str) -> list[str]:
     return list(dict.fromkeys(clean_name(v, what) for v in values))
 
 
-def check_names(values: Iterable[Any], what: str) -> None:
-    """UsageError for the first name that breaks the rule (names as they would be
-    stored: a caller that built them itself, without the readers' stripping)."""
-    for value in values:
-        problem = name_problem(value)
-        if problem:
-            raise UsageError(f"{what} {shown_name(value)}: {problem}")
-
-
 def shown_name(value: Any) -> str:
     """A name as a message shows it: quoted, escapes for what a terminal would not show,
     long ones cut."""
