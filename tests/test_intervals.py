@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import graphrec
 from graphrec.benchmark import run_benchmark
 from graphrec.cli import main
-from graphrec.predict.graph import holdout_mask
-from graphrec.predict.intervals import Calibration, _quantile, calibrate, cold_folds
+from graphrec.predict.graph import fold_splits, holdout_mask
+from graphrec.predict.intervals import MAX_FOLDS, Calibration, _quantile, calibrate
 from graphrec.predict.registry import make_predictor
 
 from .conftest import module_env, synth_db
@@ -53,11 +53,12 @@ def test_conformal_quantiles_keep_the_finite_sample_rank() -> None:
 def test_every_dataset_is_held_out_once_across_the_folds() -> None:
     observed = np.ones((4, 23), dtype=bool)
     observed[:, 0] = False  # never observed: not eligible
-    folds = cold_folds(observed, 0)
+    folds = [cold for _, cold in fold_splits(observed, MAX_FOLDS, 0.5, np.random.default_rng(0))]
     assert len(folds) == 10
     counts = np.sum(folds, axis=0)
     assert counts[0] == 0 and (counts[1:] == 1).all()
-    assert len(cold_folds(observed[:, :4], 0)) == 3  # three eligible datasets: one each
+    # three eligible datasets: one each
+    assert len(list(fold_splits(observed[:, :4], MAX_FOLDS, 0.5, np.random.default_rng(0)))) == 3
 
 
 def test_intervals_cover_held_out_accuracies(zoo) -> None:

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..ranking import dataset_metrics, nanmean
 from .baselines import MatrixCompletionPredictor
-from .graph import TransferGraph, column_ranks, hidden_counts, sample_datasets
+from .graph import TransferGraph, fold_splits, sample_datasets
 from .hierarchical import HierarchicalPredictor
 from .pair_scores import PairScores, check_use_scores, select_metrics
 from .predictors import (
@@ -87,23 +87,12 @@ def inner_splits(observed: np.ndarray, repeats: int, cold: float, hidden: float,
     folds, each held out whole once (so every dataset is a cold case once per repeat),
     while `hidden` of every other dataset's entries (all but one at most) are hidden."""
     rng = np.random.default_rng([seed, 7919])
-    count = observed.sum(axis=0)
-    eligible = np.flatnonzero(count >= 2)
     k = max(2, round(1 / cold))
-    n_hidden = hidden_counts(count, hidden)
     knowns, colds = [], []
     for _ in range(repeats):
-        if len(eligible) < 2:
-            break
-        order = rng.permutation(eligible)
-        for fold in np.array_split(order, min(k, len(order))):
-            cold_mask = np.zeros(observed.shape[1], dtype=bool)
-            cold_mask[fold] = True
-            rank = column_ranks(observed, rng)
-            known = observed & (rank >= n_hidden[None, :]) & ~cold_mask[None, :]
-            if known.any():
-                knowns.append(known)
-                colds.append(cold_mask)
+        for known, cold_mask in fold_splits(observed, k, hidden, rng):
+            knowns.append(known)
+            colds.append(cold_mask)
     return knowns, colds
 
 

@@ -6,13 +6,14 @@ database (`graphrec.predict.io`), from files, or by hand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PairLookup", "TransferGraph", "column_ranks", "hidden_counts", "holdout_mask",
-           "renumber", "renumber_scores", "sample_datasets"]
+__all__ = ["PairLookup", "TransferGraph", "column_ranks", "fold_splits", "hidden_counts",
+           "holdout_mask", "renumber", "renumber_scores", "sample_datasets"]
 
 
 class PairLookup:
@@ -204,3 +205,25 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
     rank = column_ranks(observed, rng)
     known = observed & (rank >= hidden_counts(count, hidden)[None, :]) & ~cold_datasets[None, :]
     return known, cold_datasets
+
+
+def fold_splits(observed: np.ndarray, n_folds: int, hidden: float, rng: np.random.Generator
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(known, cold datasets) of one round of dataset folds: the datasets with >= 2
+    observed entries, shuffled, are cut into `n_folds` folds (fewer for fewer datasets),
+    each held out whole once, while `hidden` of every other dataset's entries (all but one
+    at most) are hidden. What `auto` chooses on and intervals are calibrated on; lazy, so
+    a caller may stop after the folds it needs."""
+    count = observed.sum(axis=0)
+    eligible = np.flatnonzero(count >= 2)
+    if len(eligible) < 2:
+        return
+    n_hidden = hidden_counts(count, hidden)
+    order = rng.permutation(eligible)
+    for fold in np.array_split(order, min(n_folds, len(order))):
+        cold = np.zeros(observed.shape[1], dtype=bool)
+        cold[fold] = True
+        rank = column_ranks(observed, rng)
+        known = observed & (rank >= n_hidden[None, :]) & ~cold[None, :]
+        if known.any():
+            yield known, cold

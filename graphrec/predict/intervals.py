@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import TransferGraph, column_ranks, hidden_counts, sample_datasets
+from .graph import TransferGraph, fold_splits, sample_datasets
 
 __all__ = ["DEFAULT_COVERAGE", "Bounds", "Calibration", "calibrate", "calibrate_levels",
            "held_out_errors", "interval_bounds"]
@@ -126,12 +126,8 @@ def held_out_errors(predictor: Any, graph: TransferGraph, seed: int = 0
     errors: dict[bool, list[np.ndarray]] = {True: [], False: []}
     config = predictor.get_config()
     cold_datasets = 0
-    for r, cold in enumerate(cold_folds(observed, seed)):
-        # the fold's datasets hidden whole, half the entries of the others
-        rank = column_ranks(observed, np.random.default_rng(seed + r))
-        count = observed.sum(axis=0)
-        known = (observed & (rank >= hidden_counts(count, HIDDEN)[None, :])
-                 & ~cold[None, :])
+    rng = np.random.default_rng(seed)
+    for r, (known, cold) in enumerate(fold_splits(observed, MAX_FOLDS, HIDDEN, rng)):
         train = sample.with_edges(known[sample.edges[:, 0], sample.edges[:, 1]])
         hidden = np.argwhere(observed & ~known)
         if len(train.edges) == 0 or len(hidden) == 0:
@@ -153,21 +149,6 @@ def held_out_errors(predictor: Any, graph: TransferGraph, seed: int = 0
         if len(pooled[regime]) == 0:
             pooled[regime] = pooled[not regime]
     return pooled
-
-
-def cold_folds(observed: np.ndarray, seed: int) -> list[np.ndarray]:
-    """Folds of the datasets with two or more observed entries, shuffled, each a bool mask
-    over all datasets: every dataset is held out whole once. `MAX_FOLDS` folds (fewer for
-    fewer datasets: with 10, each fold is one dataset), so that small zoos still get cold
-    errors from every dataset, and large ones stop after the first folds."""
-    eligible = np.flatnonzero(observed.sum(axis=0) >= 2)
-    order = np.random.default_rng(seed).permutation(eligible)
-    folds = []
-    for part in np.array_split(order, min(MAX_FOLDS, len(order))):
-        mask = np.zeros(observed.shape[1], dtype=bool)
-        mask[part] = True
-        folds.append(mask)
-    return folds
 
 
 def _quantile(errors: np.ndarray, q: float, *, low: bool) -> float:
