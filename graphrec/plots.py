@@ -116,8 +116,7 @@ def plot_dataset(store: Store, dataset: str, out: Path, predictor_id: str | None
 
     out = _check_out(out)
     dataset = clean_name(dataset, "dataset")
-    n_models = store.counts()["nodes"].get("Model", 0)
-    rows = workflow.recommend(store, dataset, k or max(1, n_models), predictor_id)
+    rows = workflow.recommend(store, dataset, k, predictor_id)
     if not rows:
         raise UsageError(f"dataset {dataset!r} has neither observed nor predicted scores; run "
                          "graphrec train and graphrec predict")

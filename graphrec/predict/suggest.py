@@ -49,8 +49,7 @@ def suggest(store: Store, dataset: str | None, budget: int,
     if dataset is None:
         return {"predictor": record["id"], "picks": _zoo(store, record, budget, calibration)}
     dataset = clean_name(dataset, "dataset")
-    n_models = max(1, store.counts()["nodes"].get("Model", 0))
-    rows = recommend(store, dataset, n_models, record["id"])
+    rows = recommend(store, dataset, None, record["id"])
     measured = [r["score"] for r in rows if r["source"] == "observed"]
     best = max(measured) if measured else None
     unmeasured = [r for r in rows if r["source"] == "predicted"]

@@ -414,9 +414,10 @@ def stream_predictions(store: Store, predictor_id: str | None = None,
     return rows()
 
 
-def recommend(store: Store, dataset: str, k: int = 5,
+def recommend(store: Store, dataset: str, k: int | None = 5,
               predictor_id: str | None = None) -> list[Row]:
-    """Models ranked for `dataset`: observed accuracies and the current predictor's scores."""
+    """Models ranked for `dataset`: observed accuracies and the current predictor's scores
+    (the best `k`; None: every model)."""
     dataset = clean_name(dataset, "dataset")
     if not dataset_exists(store, dataset):
         import difflib
@@ -434,6 +435,8 @@ def recommend(store: Store, dataset: str, k: int = 5,
         if predictor_id:
             raise
     q = queries.get("recommend")
+    if k is None:
+        k = max(1, store.counts()["nodes"].get("Model", 0))
     return store.run(q.text, q.bind({"dataset": dataset, "k": k, **served(record)}))
 
 
