@@ -21,7 +21,7 @@ from typing import Any
 from . import queries
 from .bulk import paused_gc
 from .errors import Problem, ValidationError
-from .loaders.build import Entity, ZooData, name_problems
+from .loaders.zoodata import Entity, ZooData, name_problems
 from .store import Store
 
 NODE_BATCH = 2000

@@ -41,7 +41,7 @@ from . import __version__
 from .api import Graphrec
 from .api import open as open_graph
 from .errors import GraphrecError, Problem, StoreError, UsageError, ValidationError
-from .loaders.build import ZooData
+from .loaders.zoodata import ZooData
 from .predict.workflow import dataset_exists
 
 logger = logging.getLogger("uvicorn.error")  # configured by uvicorn, beside its own lines
@@ -156,9 +156,10 @@ def records_zoo(records: list[dict[str, Any]], unit: str | None = None) -> ZooDa
     reader would build (keys are the header, values the cells' text) goes through the
     loader's own record checks. A problem's `row` is the index into `records` (None for
     the request as a whole); ValidationError lists them all."""
-    from .loaders.build import name_problems, read_records
+    from .loaders.build import read_records
     from .loaders.csvfile import Table
     from .loaders.spec import load_builtin
+    from .loaders.zoodata import name_problems
 
     spec = load_builtin("records").records
     assert spec is not None

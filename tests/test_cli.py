@@ -17,7 +17,7 @@ import graphrec
 from graphrec import queries
 from graphrec.cli import main
 from graphrec.predict import workflow
-from graphrec.store.embedded import _pid_alive
+from graphrec.store.process import pid_alive
 
 from .conftest import REPO, write_csv
 
@@ -373,7 +373,7 @@ def test_embedded_server_stops_when_a_command_returns(tmp_path: Path,
     assert pids, "the server log names the server's pid"
     assert not (state / "server.json").exists()
     assert not (state / "s.sock").exists()
-    assert not any(_pid_alive(pid) for pid in pids)
+    assert not any(pid_alive(pid) for pid in pids)
 
     # The same through a real process.
     proc = subprocess.run([sys.executable, "-m", "graphrec", "--db", str(db), "info", "--json"],
@@ -383,7 +383,7 @@ def test_embedded_server_stops_when_a_command_returns(tmp_path: Path,
     new = _server_pids(db) - pids
     assert len(new) == 1
     assert not (state / "server.json").exists()
-    assert not any(_pid_alive(pid) for pid in new)
+    assert not any(pid_alive(pid) for pid in new)
 
 
 def test_python_m_graphrec_help() -> None:

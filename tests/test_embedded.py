@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import graphrec
-from graphrec.store.embedded import _pid_alive
+from graphrec.store.process import pid_alive
 from graphrec.synth import generate_zoo
 
 from .conftest import write_csv
@@ -36,9 +36,9 @@ def _without_timestamps(dump: dict) -> dict:
 
 def _wait_gone(pid: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)
 
 
 def test_server_is_shared_and_stops_with_its_last_user(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_server_is_shared_and_stops_with_its_last_user(tmp_path: Path) -> None:
     pid = first.store.server_pid
     assert pid and second.store.server_pid == pid
     first.close()
-    assert _pid_alive(pid), "a server still in use must keep running"
+    assert pid_alive(pid), "a server still in use must keep running"
     assert second.stats()["nodes"] == {}
     second.close()
     _wait_gone(pid)

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 import graphrec
 from graphrec.cli import main
 from graphrec.errors import ValidationError
-from graphrec.loaders.build import Entity, ZooData
+from graphrec.loaders.zoodata import Entity, ZooData
 
 from .conftest import write_csv
 
@@ -458,7 +458,7 @@ def test_a_server_killed_while_a_new_database_is_set_up_recovers(tmp_path: Path,
     import time
 
     from graphrec.store import UNIQUE_KEYS
-    from graphrec.store.embedded import is_server
+    from graphrec.store.process import is_server
 
     interrupted = 0
     for n, delay in enumerate((0.0, 0.02, 0.05, 0.08, 0.11, 0.15)):
@@ -497,13 +497,13 @@ def _kill_mid_session(db: str, sig: int, log_lines: tuple[str, ...] = ()) -> str
     import time
 
     from graphrec.errors import StoreError
-    from graphrec.store.embedded import _pid_alive
+    from graphrec.store.process import pid_alive
 
     with pytest.raises(StoreError) as caught, graphrec.open(db) as g:
         pid = g.store.server_pid
         os.kill(pid, sig)
         deadline = time.monotonic() + 30
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.01)
         if log_lines:
             with (Path(db) / "falkordb" / "server.log").open("a") as log:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import graphrec
 from graphrec.cli import main
 from graphrec.errors import ValidationError
-from graphrec.loaders.build import Entity, ZooData
+from graphrec.loaders.zoodata import Entity, ZooData
 from graphrec.names import MAX_NAME_BYTES, clean_name, name_problem
 
 from .conftest import REPO, module_env, write_csv

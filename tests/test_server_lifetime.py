@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import graphrec
 from graphrec import server
 from graphrec.cli import main
-from graphrec.store.embedded import _pid_alive
+from graphrec.store.process import pid_alive
 
 from .conftest import write_csv
 
@@ -60,7 +60,7 @@ def _wait(condition, seconds: float) -> bool:
 
 def test_a_second_process_reuses_the_running_server(db: Path) -> None:
     pid = _state(db)["pid"]
-    assert _pid_alive(pid), "the server outlived the ingest"
+    assert pid_alive(pid), "the server outlived the ingest"
     for _ in range(2):
         proc = _graphrec(db, "stats", "--json")
         assert proc.returncode == 0, proc.stderr
@@ -72,7 +72,7 @@ def test_a_second_process_reuses_the_running_server(db: Path) -> None:
     assert "idle stop: after 60 s" in _cli(db, "db", "status").stdout
     stopped = _cli(db, "db", "stop")
     assert stopped.exit_code == 0 and stopped.stdout.strip() == "stopped"
-    assert not _pid_alive(pid) and not (db / "falkordb" / "server.json").exists()
+    assert not pid_alive(pid) and not (db / "falkordb" / "server.json").exists()
     assert _cli(db, "db", "stop").stdout.strip() == "not running"
     assert json.loads(_cli(db, "db", "status", "--json").stdout) == {"running": False}
     # The stop folded the log into a snapshot: the next start loads it, data intact.
@@ -89,9 +89,9 @@ def test_the_watchdog_stops_an_idle_server(db: Path, monkeypatch: pytest.MonkeyP
     pid = info["pid"]
     with graphrec.open(str(db)) as g:  # a user holding it for longer than the idle time
         time.sleep(4)
-        assert _pid_alive(pid), "never stopped under a user"
+        assert pid_alive(pid), "never stopped under a user"
         assert g.stats()["relationships"]["TRANSFERS_TO"] == 3
-    assert _wait(lambda: not _pid_alive(pid), 30), "stopped once idle"
+    assert _wait(lambda: not pid_alive(pid), 30), "stopped once idle"
     assert not (db / "falkordb" / "server.json").exists()
     assert _graphrec(db, "stats").returncode == 0  # and a new one starts on demand
 
@@ -99,22 +99,22 @@ def test_the_watchdog_stops_an_idle_server(db: Path, monkeypatch: pytest.MonkeyP
 def test_kill_9_of_the_server_recovers_with_every_write(db: Path) -> None:
     first = _state(db)
     os.kill(first["pid"], signal.SIGKILL)
-    assert _wait(lambda: not _pid_alive(first["pid"]), 10)
+    assert _wait(lambda: not pid_alive(first["pid"]), 10)
     proc = _graphrec(db, "stats", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["relationships"]["TRANSFERS_TO"] == 3
     second = _state(db)
-    assert second["pid"] != first["pid"] and _pid_alive(second["pid"])
-    assert _wait(lambda: not _pid_alive(first["watchdog"]), 15), \
+    assert second["pid"] != first["pid"] and pid_alive(second["pid"])
+    assert _wait(lambda: not pid_alive(first["watchdog"]), 15), \
         "the old watchdog leaves with its server"
-    assert _pid_alive(second["watchdog"])
+    assert pid_alive(second["watchdog"])
 
 
 def test_db_stop_refuses_while_in_use_unless_forced(db: Path) -> None:
     with graphrec.open(str(db)):
         refused = _cli(db, "db", "stop")
         assert refused.exit_code == 2 and "in use by another graphrec" in refused.stderr
-        assert _pid_alive(_state(db)["pid"])
+        assert pid_alive(_state(db)["pid"])
         assert _cli(db, "db", "stop", "--force").exit_code == 0
     assert not (db / "falkordb" / "server.json").exists()
 

