@@ -8,7 +8,8 @@ Simulated sequential fine-tuning on held-out datasets of DomainNet and the zoos 
 `graphrec.benchmark.sequential` describes: `suggest` (one run per dataset, ingest, retrain,
 ask again), the predictor's top N fixed in advance, the per-model-mean order and random
 orders. Regret in points of the best model found after 1, 2, 3 and 5 runs, and the mean
-runs until the regret is under 0.5 points, cold and partial datasets apart. `--plot
+runs until the regret is under 0.5 points, cold and partial datasets apart; `s - top` is
+suggest minus the top N, dataset by dataset, with its standard error. `--plot
 FILE.png` draws the regret curves (`--from-json` redraws them from an earlier `--json`).
 """
 
@@ -56,6 +57,15 @@ def main() -> None:
                     print(f"{name:<24} {method:<7} {regime:<8} {strategy:<8} "
                           + " ".join(f"{row[f'regret@{b}']:>6.2f}" for b in budgets)
                           + f" {row['runs']:>6.2f}", flush=True)
+                diff = res[regime].get("suggest-top")
+                if diff:
+                    results.append({"zoo": name, "method": method, "regime": regime,
+                                    "strategy": "suggest-top", **diff})
+                    print(f"{name:<24} {method:<7} {regime:<8} {'s - top':<8} "
+                          + " ".join(f"{diff[f'regret@{b}']:>+6.2f}" for b in budgets)
+                          + f" {diff['runs']:>+6.2f}   (se "
+                          + " ".join(f"{diff[f'se:regret@{b}']:.2f}" for b in budgets)
+                          + f" {diff['se:runs']:.2f})", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

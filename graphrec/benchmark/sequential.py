@@ -16,6 +16,10 @@ found (the known entries count as found), in points. Ways of choosing:
 
 `runs` is the mean over datasets of the runs it took to get the regret under `target`
 points, counting `rounds + 1` for a dataset still above it after `rounds` runs.
+
+`suggest-top` is the paired difference, dataset by dataset (negative: suggest better),
+with its standard error (`se:` keys): whether a gap between the two is more than the draw
+of held-out datasets.
 """
 
 from __future__ import annotations
@@ -80,6 +84,23 @@ def simulate(graph: TransferGraph, method: str = "auto", *, seeds: int = 3,
     for (regime, name), rows in cells.items():
         out.setdefault(regime, {})[name] = {k: float(np.mean([row[k] for row in rows]))
                                             for k in rows[0]}
+    for regime in counts:
+        if (regime, "suggest") in cells:
+            out[regime]["suggest-top"] = paired(cells[(regime, "suggest")],
+                                                cells[(regime, "top")])
+    return out
+
+
+def paired(first: list[dict[str, float]], second: list[dict[str, float]]
+           ) -> dict[str, float]:
+    """Mean of `first - second` per figure over the same datasets, and its standard error
+    (`se:<figure>`; 0 for fewer than two datasets)."""
+    out = {}
+    for key in first[0]:
+        diff = np.array([a[key] - b[key] for a, b in zip(first, second, strict=True)])
+        out[key] = float(diff.mean())
+        out[f"se:{key}"] = (float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1
+                            else 0.0)
     return out
 
 
