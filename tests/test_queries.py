@@ -33,7 +33,7 @@ def _body_params(text: str) -> set[str]:
 def test_the_checkout_is_what_the_package_reads() -> None:
     assert resource_dir("cypher").resolve() == CYPHER.resolve()
     assert len(FILES) >= 19
-    assert {n.split("/")[0] for n in NAMES} == {"admin", "ingest", "predict", "queries"}
+    assert {n.split("/")[0] for n in NAMES} == {"admin", "export", "ingest", "predict", "queries"}
 
 
 @pytest.mark.parametrize("name", NAMES)
