@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import queries
 from .config import Target
 from .errors import UsageError
+from .frames import counts_frame, rows_frame
 from .ingest import IngestSummary
 from .ingest import ingest as _write
 from .loaders import LoaderSpec, ZooData, build, load_builtin, load_spec
 from .loaders.zoo import ZOO_LOADER, is_zoo_folder, zoo_spec
 from .names import clean_name
 from .store import Row, Store, connect
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: recommend's columns (cypher/queries/recommend.cypher), for an empty result's frame.
+RECOMMEND_COLUMNS = ("model", "family", "source", "score", "low", "high", "runs", "std",
+                     "min", "max", "predictor")
 
 
 def load(path: str | Path | None = None, *, loader: str | None = None,
@@ -172,18 +180,20 @@ class Graphrec:
         return workflow.stream_predictions(self.store, predictor, top_k)
 
     def recommend(self, dataset: str, k: int = 5, *, predictor: str | None = None,
-                  metadata: Mapping[str, Any] | None = None, save: bool = False
-                  ) -> list[Row]:
+                  metadata: Mapping[str, Any] | None = None, save: bool = False,
+                  as_frame: bool = False) -> list[Row] | pd.DataFrame:
         """Models ranked for `dataset`; with `metadata`, a new dataset is scored from it
-        (cold start, no retraining), and stored only with `save`."""
+        (cold start, no retraining), and stored only with `save`. `as_frame`: a DataFrame."""
         from .predict import workflow
         from .predict.cold import recommend_new
 
         if metadata is not None:
-            return recommend_new(self.store, dataset, dict(metadata), k, predictor, save=save)
-        if save:
+            rows = recommend_new(self.store, dataset, dict(metadata), k, predictor, save=save)
+        elif save:
             raise UsageError("save applies to a new dataset described by its metadata")
-        return workflow.recommend(self.store, dataset, k, predictor)
+        else:
+            rows = workflow.recommend(self.store, dataset, k, predictor)
+        return rows_frame(rows, RECOMMEND_COLUMNS) if as_frame else rows
 
     def predictors(self) -> list[dict[str, Any]]:
         """Every trained predictor, newest first; `current` marks the one in use."""
@@ -252,14 +262,41 @@ class Graphrec:
                            progress).as_dict()
 
     # -- reading
-    def query(self, name: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
-        """Run a named query from `cypher/` (e.g. "top-models") with checked parameters."""
+    def query(self, name: str, params: Mapping[str, Any] | None = None, *,
+              as_frame: bool = False, **kw: Any) -> list[Row] | pd.DataFrame:
+        """Run a named query from `cypher/` (e.g. "top-models") with checked parameters;
+        `as_frame`: the rows as a DataFrame."""
         q = queries.get(name)
-        return self.store.run(q.text, q.bind({**(params or {}), **kw}))
+        rows = self.store.run(q.text, q.bind({**(params or {}), **kw}))
+        return rows_frame(rows) if as_frame else rows
 
-    def stats(self) -> dict[str, dict[str, int]]:
-        """Node counts by label and relationship counts by type."""
-        return self.store.counts()
+    def stats(self, *, as_frame: bool = False) -> dict[str, dict[str, int]] | pd.DataFrame:
+        """Node counts by label and relationship counts by type; `as_frame`: one row per
+        label or type (kind, name, count)."""
+        counts = self.store.counts()
+        return counts_frame(counts) if as_frame else counts
+
+    def matrix(self, predictor: str | None = None) -> pd.DataFrame:
+        """The completed matrix as a DataFrame, one row per pair: observed accuracies (with
+        runs and std) and the predictor's scores (with low/high) where nothing is measured.
+        The current predictor by default; observed pairs only while none is trained."""
+        from .export import completed_matrix
+
+        return completed_matrix(self.store, predictor)
+
+    def export(self, path: str | Path, *, format: str | None = None,
+               predictor: str | None = None, wide: bool = False, overwrite: bool = False
+               ) -> dict[str, Any]:
+        """Write `matrix()` to a CSV or Parquet file (`format`, else the suffix); `wide`: a
+        models x datasets grid of scores. An existing file is replaced only with
+        `overwrite`. Returns what was written (rows, observed, predicted, predictor)."""
+        from .export import check_target, completed_matrix, format_of, write_matrix
+
+        path = Path(path)
+        check_target(path, overwrite)
+        fmt = format_of(path, format)
+        return write_matrix(completed_matrix(self.store, predictor), path, fmt,
+                            wide_form=wide)
 
     def dump(self) -> dict[str, list]:
         """Every node and relationship, sorted: a full, comparable picture of the graph."""
