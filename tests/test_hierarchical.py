@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from graphrec.benchmark.metrics import column_spearman
+from graphrec.predict.baselines import MeanPredictor
+from graphrec.predict.gat import GATPredictor
 from graphrec.predict.graph import TransferGraph
 from graphrec.predict.hierarchical import HierarchicalPredictor, _Attributes, _neighbours
-from graphrec.predict.predictors import GATPredictor, MeanPredictor
 
 
 def test_neighbours_by_domain_and_label_overlap() -> None:
@@ -109,7 +110,7 @@ def test_saved_label_arrays_score_as_the_properties_do(tmp_path) -> None:
     """The checkpoint keeps the training datasets' labels as arrays (fast to load); a
     checkpoint without them (an older one) reads the properties: same neighbours, same
     scores, for the training graph and for a new dataset."""
-    from graphrec.predict.predictors import Predictor
+    from graphrec.predict.base import Predictor
 
     graph, _, _ = _zoo(5)
     predictor = HierarchicalPredictor().fit(graph)

@@ -21,8 +21,8 @@ from graphrec.benchmark.holdout import (
 )
 from graphrec.benchmark.inputs import load_matrix
 from graphrec.predict.auto import AutoPredictor, inner_splits
+from graphrec.predict.base import Predictor
 from graphrec.predict.graph import TransferGraph
-from graphrec.predict.predictors import Predictor
 from graphrec.synth import generate_zoo
 
 from .conftest import write_csv

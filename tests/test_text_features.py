@@ -11,9 +11,10 @@ from click.testing import CliRunner
 
 import graphrec
 from graphrec.cli import main
+from graphrec.predict.base import Predictor
 from graphrec.predict.features import TextEmbedder
+from graphrec.predict.gat import GATPredictor
 from graphrec.predict.io import from_zoo
-from graphrec.predict.predictors import GATPredictor, Predictor
 from graphrec.synth import generate_zoo
 
 from .conftest import synth_db

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..predict.predictors import Predictor
+from ..predict.base import Predictor
 from ..predict.registry import make_predictor
 
 __all__ = [
