@@ -40,7 +40,7 @@ from .baselines import MatrixCompletionPredictor, MeanPredictor
 from .checkpoint import as_array
 from .gat import G4TrfPredictor, GATPredictor
 from .graph import TransferGraph, fold_splits, sample_datasets
-from .hierarchical import HierarchicalPredictor
+from .hierarchical import HierarchicalLogitPredictor
 from .linear import LinearPredictor
 from .pair_scores import PairScores, check_use_scores, select_metrics
 
@@ -48,7 +48,7 @@ __all__ = ["CANDIDATES", "SCORE_PREFIX", "AutoPredictor", "inner_splits"]
 
 #: The learnt predictors `auto` can choose among, by registry name.
 CANDIDATES: dict[str, type[Predictor]] = {
-    p.name: p for p in (HierarchicalPredictor, LinearPredictor, GATPredictor, G4TrfPredictor,
+    p.name: p for p in (HierarchicalLogitPredictor, LinearPredictor, GATPredictor, G4TrfPredictor,
                         MatrixCompletionPredictor, MeanPredictor)}
 
 #: A candidate named `score:<metric>` is that proxy score alone.
