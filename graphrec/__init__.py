@@ -2,8 +2,8 @@
 
 from .api import Graphrec, load, open
 from .errors import GraphrecError, Problem, StoreError, UsageError, ValidationError
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
            "Graphrec",
            "GraphrecError",

@@ -333,7 +333,7 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
     from .predict.workflow import read_graph
 
     if data is not None:
-        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None,
+        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None, read=load,
                                     scores=scores, metric=metric, score_rows=score_rows)
         if model_features is None and dataset_features is None:
             found = feature_files(Path(data))

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .checks import is_integer
 from .errors import UsageError
 from .names import INT64
 from .resources import resource_dir
@@ -106,14 +107,14 @@ MAX_ROWS = 2**31 - 1
 
 def check_count(value: Any, what: str, *, low: int = 1) -> int:
     """`value` as a row count between `low` and MAX_ROWS, else UsageError."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_integer(value):
         raise UsageError(f"{what} must be a whole number, got {value!r}")
     if value < low:
         raise UsageError(f"{what} must be {low} or more, got {value}")
     if value > MAX_ROWS:
         raise UsageError(f"{what} must be at most {MAX_ROWS:,} (the most rows a query "
                          f"returns), got {value:,}")
-    return value
+    return int(value)
 
 
 def _convert(query: str, p: Param, value: Any) -> Any:

@@ -31,11 +31,12 @@ import math
 import os
 from dataclasses import dataclass
 from itertools import pairwise
-from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+
+from .checks import check_between, check_integer, check_number
 
 __all__ = [
     "DOMAINS",
@@ -118,23 +119,6 @@ class SynthSummary:
     records: int
     out_dir: Path
     files: dict[str, Path]  # {"records": ..., "models": ..., "datasets": ...}
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_density(density: object) -> float:
-    if isinstance(density, bool) or not isinstance(density, Real):
-        raise ValueError(f"density must be a number in (0, 1], got {density!r}")
-    value = float(density)
-    if not 0.0 < value <= 1.0:  # also rejects NaN
-        raise ValueError(f"density must be in (0, 1], got {density!r}")
-    return value
 
 
 def _atomic_path(path: Path) -> Path:
@@ -337,15 +321,14 @@ def generate_zoo(
     score for every pair that sees that pair effect through noise, as LogME or LEEP see it
     through a forward pass; the files without it are unchanged.
     """
-    models = _check_int("models", models, 1)
-    datasets = _check_int("datasets", datasets, 1)
-    density = _check_density(density)
-    runs = _check_int("runs", runs, 1)
-    seed = _check_int("seed", seed, 0)
+    models = check_integer("models", models, 1)
+    datasets = check_integer("datasets", datasets, 1)
+    density = check_between("density", density, 0, 1, closed="right")
+    runs = check_integer("runs", runs, 1)
+    seed = check_integer("seed", seed, 0)
     for what, value in (("pair_sd", pair_sd), ("score_noise", score_noise)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, Real)
-                                  or not value >= 0):
-            raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+        if value is not None:
+            check_number(what, value, 0)
     if score_noise is not None and models * datasets > _MAX_SCORE_CELLS:
         raise ValueError(f"scores.csv holds every pair: {models} x {datasets} is over "
                          f"{_MAX_SCORE_CELLS:,} cells; use fewer models or datasets for a "

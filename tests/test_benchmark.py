@@ -17,9 +17,9 @@ import graphrec
 from graphrec.benchmark import matrix_graph, run_benchmark
 from graphrec.benchmark.masks import seeded_mask
 from graphrec.cli import main
-from graphrec.predict.baselines import MatrixCompletionPredictor, RandomPredictor
+from graphrec.predict.baselines import MatrixCompletionPredictor, MeanPredictor, RandomPredictor
+from graphrec.predict.gat import G4TrfPredictor, GATPredictor
 from graphrec.predict.graph import TransferGraph
-from graphrec.predict.predictors import G4TrfPredictor, GATPredictor, MeanPredictor
 
 from .test_predictors import toy_graph
 

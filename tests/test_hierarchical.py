@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from graphrec.benchmark.metrics import column_spearman
+from graphrec.predict.baselines import MeanPredictor
+from graphrec.predict.gat import GATPredictor
 from graphrec.predict.graph import TransferGraph
-from graphrec.predict.hierarchical import HierarchicalPredictor, _Attributes, _neighbours
-from graphrec.predict.predictors import GATPredictor, MeanPredictor
+from graphrec.predict.hierarchical import HierarchicalLogitPredictor, _Attributes, _neighbours
 
 
 def test_neighbours_by_domain_and_label_overlap() -> None:
@@ -70,14 +71,14 @@ def _unknown_spearman(predictor, graph, truth, known, cold_only=False) -> float:
 
 def test_hla_ranks_models_per_dataset_and_uses_siblings() -> None:
     graph, truth, known = _zoo(0)
-    hla = _unknown_spearman(HierarchicalPredictor(), graph, truth, known)
+    hla = _unknown_spearman(HierarchicalLogitPredictor(), graph, truth, known)
     mean = _unknown_spearman(MeanPredictor(), graph, truth, known)
     gat = _unknown_spearman(GATPredictor(epochs=100), graph, truth, known)
     # The mean and the paper's additive decoder rank models alike everywhere.
     assert hla > mean + 0.15 and hla > gat + 0.1, (hla, mean, gat)
     # Cold datasets: only the sibling smoothing sees the shared effect.
-    cold_with = _unknown_spearman(HierarchicalPredictor(), graph, truth, known, cold_only=True)
-    cold_without = _unknown_spearman(HierarchicalPredictor(neighbours=0), graph, truth, known,
+    cold_with = _unknown_spearman(HierarchicalLogitPredictor(), graph, truth, known, cold_only=True)
+    cold_without = _unknown_spearman(HierarchicalLogitPredictor(neighbours=0), graph, truth, known,
                                      cold_only=True)
     assert cold_with > cold_without + 0.05, (cold_with, cold_without)
 
@@ -85,17 +86,17 @@ def test_hla_ranks_models_per_dataset_and_uses_siblings() -> None:
 def test_hla_is_deterministic_and_checks_its_config() -> None:
     graph, _, _ = _zoo(1)
     pairs = graph.all_pairs()
-    first = HierarchicalPredictor().fit(graph).predict(graph, pairs)
-    assert np.array_equal(first, HierarchicalPredictor().fit(graph).predict(graph, pairs))
+    first = HierarchicalLogitPredictor().fit(graph).predict(graph, pairs)
+    assert np.array_equal(first, HierarchicalLogitPredictor().fit(graph).predict(graph, pairs))
     for bad in ({"neighbours": -1}, {"iterations": 0}, {"clip": 0.5}, {"sharpness": 0},
                 {"interaction_alpha": "x"}):
         with pytest.raises(ValueError):
-            HierarchicalPredictor(**bad).fit(graph)
+            HierarchicalLogitPredictor(**bad).fit(graph)
 
 
 def test_hla_scores_do_not_depend_on_how_pairs_are_asked() -> None:
     graph, _, _ = _zoo(3)
-    predictor = HierarchicalPredictor().fit(graph)
+    predictor = HierarchicalLogitPredictor().fit(graph)
     pairs = graph.all_pairs()
     everything = predictor.predict(graph, pairs)
     order = np.random.default_rng(0).permutation(len(pairs))
@@ -109,13 +110,13 @@ def test_saved_label_arrays_score_as_the_properties_do(tmp_path) -> None:
     """The checkpoint keeps the training datasets' labels as arrays (fast to load); a
     checkpoint without them (an older one) reads the properties: same neighbours, same
     scores, for the training graph and for a new dataset."""
-    from graphrec.predict.predictors import Predictor
+    from graphrec.predict.base import Predictor
 
     graph, _, _ = _zoo(5)
-    predictor = HierarchicalPredictor().fit(graph)
+    predictor = HierarchicalLogitPredictor().fit(graph)
     predictor.save(tmp_path / "hla.pt")
     loaded = Predictor.load(tmp_path / "hla.pt")
-    older = HierarchicalPredictor()  # as saved before the arrays: the properties instead
+    older = HierarchicalLogitPredictor()  # as saved before the arrays: the properties instead
     older.set_state({**{k: v for k, v in predictor.get_state().items()
                         if not k.startswith("label_")},
                      "dataset_props": [{"domain": p.get("domain"), "labels": p.get("labels")}

@@ -21,8 +21,8 @@ from graphrec.benchmark.holdout import (
 )
 from graphrec.benchmark.inputs import load_matrix
 from graphrec.predict.auto import AutoPredictor, inner_splits
+from graphrec.predict.base import Predictor
 from graphrec.predict.graph import TransferGraph
-from graphrec.predict.predictors import Predictor
 from graphrec.synth import generate_zoo
 
 from .conftest import write_csv
@@ -194,7 +194,7 @@ def test_zoo_folder_errors_write_nothing(small_zoo: Path, tmp_path: Path) -> Non
 
 def test_holdout_benchmark_scores_hidden_entries_and_score_alone(small_zoo: Path) -> None:
     _long_scores(small_zoo)
-    graph, _ = load_matrix(small_zoo)
+    graph, _ = load_matrix(small_zoo, read=graphrec.load)
     result = run_benchmark(graph, ["mean", "score:synthetic", "hla"], protocol="holdout",
                            seeds=2)
     assert result.config["cold_datasets"] == [round(0.25 * 60)] * 2
@@ -246,7 +246,7 @@ def test_benchmark_out_naming_a_file_fails_before_the_run(small_zoo: Path,
 
 def _graph(small_zoo: Path) -> TransferGraph:
     _long_scores(small_zoo)
-    graph, _ = load_matrix(small_zoo)
+    graph, _ = load_matrix(small_zoo, read=graphrec.load)
     known, _ = holdout_mask(0, np.isfinite(graph.matrix()))
     return graph.with_edges(known[graph.edges[:, 0], graph.edges[:, 1]])
 

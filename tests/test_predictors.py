@@ -16,19 +16,16 @@ import torch
 from scipy.stats import pearsonr
 
 import graphrec
+from graphrec.predict.base import Predictor
+from graphrec.predict.baselines import MeanPredictor
 from graphrec.predict.features import dataset_encoder, model_encoder
+from graphrec.predict.gat import G4TrfPredictor, GATPredictor
 from graphrec.predict.graph import TransferGraph
 from graphrec.predict.io import from_zoo
+from graphrec.predict.linear import LinearPredictor
 from graphrec.predict.nn import PairDecoder, TransferEncoder
-from graphrec.predict.predictors import (
-    G4TrfPredictor,
-    GATPredictor,
-    LinearPredictor,
-    MeanPredictor,
-    Predictor,
-    _shared_gram,
-)
 from graphrec.predict.registry import PREDICTORS, make_predictor
+from graphrec.predict.sparse import shared_gram
 
 FAST = {"scg4trf": {"epochs": 20}, "g4trf": {"epochs": 20}, "mean": {}, "linear": {}, "mc": {},
         "random": {}, "hla": {}, "proxy": {}, "auto": {"candidates": ("hla", "linear")}}
@@ -464,8 +461,8 @@ def test_shared_gram_counts_edge_pairs_per_large_id() -> None:
     np.add.at(counts, (small, large), 1.0)
     expected = (counts * weight) @ counts.T
     for chunk in (1, 7, 1 << 22):  # pairs made in small pieces and all at once
-        np.testing.assert_allclose(_shared_gram(small, large, weight, 6, chunk), expected)
-    assert _shared_gram(small[:0], large[:0], weight, 6).shape == (6, 6)
+        np.testing.assert_allclose(shared_gram(small, large, weight, 6, chunk), expected)
+    assert shared_gram(small[:0], large[:0], weight, 6).shape == (6, 6)
 
 
 def test_linear_predictor_with_default_encoders() -> None:

@@ -12,9 +12,9 @@ from scipy import stats
 import graphrec
 from graphrec.benchmark import run_benchmark
 from graphrec.benchmark.runner import matrix_graph, sample_datasets
+from graphrec.predict.base import Predictor
 from graphrec.predict.graph import TransferGraph
 from graphrec.predict.pair_scores import PairScores, select_metrics
-from graphrec.predict.predictors import Predictor
 from graphrec.predict.registry import make_predictor
 from graphrec.synth import generate_zoo
 

@@ -11,9 +11,10 @@ from click.testing import CliRunner
 
 import graphrec
 from graphrec.cli import main
+from graphrec.predict.base import Predictor
 from graphrec.predict.features import TextEmbedder
+from graphrec.predict.gat import GATPredictor
 from graphrec.predict.io import from_zoo
-from graphrec.predict.predictors import GATPredictor, Predictor
 from graphrec.synth import generate_zoo
 
 from .conftest import synth_db
@@ -66,7 +67,7 @@ def test_cli_train_with_text_features(tmp_path: Path) -> None:
 
 
 def test_hla_text_kernel_links_related_label_names() -> None:
-    from graphrec.predict.hierarchical import HierarchicalPredictor, _Attributes, _neighbours
+    from graphrec.predict.hierarchical import HierarchicalLogitPredictor, _Attributes, _neighbours
 
     props = [{"domain": "real", "labels": ["cat", "dog"]},
              {"domain": "real", "labels": ["kitten", "puppy"]},
@@ -79,5 +80,5 @@ def test_hla_text_kernel_links_related_label_names() -> None:
             assert sim.get(1, 0.0) == related  # no shared label: no overlap
         else:
             assert sim[1] > sim.get(2, 0.0) > 0.0  # pets closer than vehicles
-    assert HierarchicalPredictor(text=True)._sharpness() == 16.0
-    assert HierarchicalPredictor()._sharpness() == 1.0
+    assert HierarchicalLogitPredictor(text=True)._sharpness() == 16.0
+    assert HierarchicalLogitPredictor()._sharpness() == 1.0

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..checks import is_integer
 from ..predict.graph import column_ranks
 
 __all__ = ["PAPER_FRACTIONS", "authors_mask", "seeded_mask"]
@@ -40,8 +41,7 @@ def authors_mask(repetition: int, num_models: int = 10, num_datasets: int = 270)
     sets are theirs exactly (torch's CPU `randperm` is deterministic for a given seed).
     Runs inside a forked RNG: the caller's torch RNG state is left untouched.
     """
-    if isinstance(repetition, bool) or not isinstance(repetition, int | np.integer) \
-            or not 0 <= repetition < _AUTHORS_SETS:
+    if not is_integer(repetition) or not 0 <= repetition < _AUTHORS_SETS:
         raise ValueError(f"the authors' draw defines repetitions 0..{_AUTHORS_SETS - 1}, got "
                          f"{repetition!r}; for more, use the seeded draw (--masks seeded)")
     if num_models < 1 or num_datasets < len(PAPER_FRACTIONS):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..predict.predictors import Predictor
+from ..predict.base import Predictor
 from ..predict.registry import make_predictor
 
 __all__ = [
@@ -99,9 +99,9 @@ METHODS: dict[str, Method] = {m.key: m for m in (
            needs_given_features=True,
            note="with the feature files given (the authors' 852-dim .npy for the paper)"),
     Method("hla", "graphrec HLA", "d,ids,graph", _plain("hla", False),
-           note="graphrec's hierarchical logit model: model and dataset effects, "
-                "per-model metadata interactions, noise-weighted columns, and residuals "
-                "smoothed over datasets linked by domain and shared labels"),
+           note="graphrec's HLA, hierarchical logit with attribute smoothing: model and "
+                "dataset effects, per-model metadata interactions, noise-weighted columns, "
+                "and residuals smoothed over datasets linked by domain and shared labels"),
     Method("auto", "graphrec auto", "chosen", lambda s: make_predictor("auto"),
            note="hla, linear, scg4trf and each proxy score, chosen and blended per graph by "
                 "inner held-out repetitions (cold and partial apart) on weighted tau and "

@@ -1,4 +1,5 @@
-"""A benchmark's result for people (a Markdown table, a plot) and for scripts (CSV, JSON)."""
+"""A benchmark's result as files: for people (a Markdown table, a plot) and for scripts (CSV,
+JSON). The Markdown itself is `results.paper_markdown` / `results.holdout_markdown`."""
 
 from __future__ import annotations
 
@@ -7,69 +8,13 @@ import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .metrics import BUCKETS
-from .paper import AUTHORS_MEASURED, PAPER_TABLE
-
-if TYPE_CHECKING:
-    from .runner import BenchmarkResult
+from .results import COLUMNS, BenchmarkResult
+from .results import paper_markdown as markdown
 
 __all__ = ["COLUMNS", "RESULT_FILES", "SUITE_FILES", "check_out", "markdown", "plot",
            "write"]
-
-#: Table columns: metric key -> header. Paper metrics first, then the strict ones.
-COLUMNS: dict[str, str] = {
-    "avg": "Avg", **{name: name.capitalize() if name == "cold" else name
-                     for name, _, _ in BUCKETS},
-    "spearman_unknown": "ρ unknown", "top1_hit": "top-1 hit",
-    "top1_regret": "top-1 regret (pts)", "ndcg3": "NDCG@3",
-}
-
-
-def _cell(mean: float, std: float | None, digits: int = 3) -> str:
-    if mean is None or not math.isfinite(mean):
-        return ""
-    text = f"{mean:.{digits}f}"
-    if std is not None and math.isfinite(std):
-        text += f" ± {std:.{digits}f}"
-    return text
-
-
-def markdown(result: BenchmarkResult) -> str:
-    """The table: one row per method, mean ± std over repetitions; on the paper's matrix,
-    the paper's Table 2 row (and the authors' script's published figures) under ours."""
-    cfg = result.config
-    head = ["method", "features", *COLUMNS.values(), "time (s)", "peak RSS (MiB)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    paper = result.paper_shape
-    for m in result.methods:
-        summary = m.summary()
-        cells = [_cell(*summary.get(k, (math.nan, None))) for k in COLUMNS]
-        mem = "" if m.peak_rss_mib is None else f"{m.peak_rss_mib:.0f}"
-        lines.append(f"| **{m.label}** | {m.features} | " + " | ".join(cells)
-                     + f" | {m.seconds:.1f} | {mem} |")
-        refs = []
-        if paper and m.key in PAPER_TABLE:
-            refs.append(PAPER_TABLE[m.key])
-        if paper and m.key == "scg4trf-given":
-            refs += [PAPER_TABLE["scg4trf"], AUTHORS_MEASURED]
-        if paper and m.key == "g4trf-given":
-            refs.append(PAPER_TABLE["g4trf"])
-        for label, figures in refs:
-            cells = [_cell(*figures[k], digits=2 if label.endswith("(paper)") else 3)
-                     if k in figures else "" for k in COLUMNS]
-            lines.append(f"| *{label}* | | " + " | ".join(cells) + " | | |")
-    notes = [f"- **{m.label}** ({m.key}): {m.note}" for m in result.methods if m.note]
-    caption = (f"{cfg['shape'][0]} models x {cfg['shape'][1]} datasets, {cfg['seeds']} "
-               f"repetitions, {cfg['masks']} masks; GATs: Avg after {cfg['avg_epochs']} "
-               f"epochs, the rest after {cfg['epochs']}. Avg: Pearson of each completed column; "
-               "buckets: Spearman of completed columns grouped by unknown share (Cold = no "
-               "known entry); ρ unknown, top-1 and NDCG@3 score unknown entries only.")
-    if not paper:
-        caption += " The paper's figures are for its 10 x 270 matrix and are not shown."
-    return "\n".join([*lines, "", caption, *(["", *notes] if notes else [])])
-
 
 #: The files `write` puts in `--out`; `graphrec benchmark --suite` adds SUITE_FILES.
 RESULT_FILES = ("results.json", "results.csv", "repetitions.csv", "table.md", "buckets.png",

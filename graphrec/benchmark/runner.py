@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from .holdout import holdout_mask, holdout_metrics, interval_metrics
 from .masks import authors_mask, seeded_mask
 from .methods import METHODS, SCORE_METHOD, MethodSettings, default_methods, get_method
 from .metrics import evaluate
-from .paper import PAPER_SHAPE
+from .results import BenchmarkResult, MethodResult
 
 __all__ = [
     "PROTOCOLS",
@@ -93,65 +92,6 @@ def split_masks(observed: np.ndarray, seeds: int, masks: str = "auto"
                              "for; use --seeds 10 or fewer, or the seeded draw")
         return masks, [authors_mask(r, *observed.shape) for r in range(seeds)]
     return masks, [seeded_mask(r, observed) for r in range(seeds)]
-
-
-@dataclass
-class MethodResult:
-    """One method's metrics per repetition, its wall time and peak memory."""
-
-    key: str
-    label: str
-    features: str
-    note: str
-    repetitions: list[dict[str, float]]
-    seconds: float
-    peak_rss_mib: float | None
-
-    def summary(self) -> dict[str, tuple[float, float]]:
-        """metric -> (mean, sample std) over repetitions, NaN-skipping."""
-        out = {}
-        for metric in self.repetitions[0]:
-            values = np.array([r[metric] for r in self.repetitions], dtype=np.float64)
-            values = values[np.isfinite(values)]
-            mean = float(values.mean()) if len(values) else float("nan")
-            std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
-            out[metric] = (mean, std)
-        return out
-
-
-@dataclass
-class BenchmarkResult:
-    config: dict[str, Any]
-    methods: list[MethodResult] = field(default_factory=list)
-
-    @property
-    def paper_shape(self) -> bool:
-        """Whether the paper's figures apply: its matrix shape and complete."""
-        return tuple(self.config["shape"]) == PAPER_SHAPE and self.config["complete"]
-
-    def method(self, key: str) -> MethodResult:
-        for m in self.methods:
-            if m.key == key:
-                return m
-        raise KeyError(key)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"config": self.config,
-                "methods": [{"key": m.key, "label": m.label, "features": m.features,
-                             "note": m.note, "seconds": m.seconds,
-                             "peak_rss_mib": m.peak_rss_mib,
-                             "summary": {k: {"mean": v[0], "std": v[1]}
-                                         for k, v in m.summary().items()},
-                             "repetitions": m.repetitions} for m in self.methods]}
-
-    def markdown(self) -> str:
-        if self.config.get("protocol") == "holdout":
-            from .holdout_report import holdout_markdown
-
-            return holdout_markdown(self)
-        from .report import markdown
-
-        return markdown(self)
 
 
 class _PeakRSS:

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..api import load
 from ..errors import UsageError
 from ..predict.graph import TransferGraph
 from .holdout import REGIMES
-from .holdout_report import LOWER_IS_BETTER, _subset, compare_default
 from .inputs import detect_loader, given_features, load_matrix
 from .methods import SCORE_METHOD, get_method
-from .runner import BenchmarkResult, run_benchmark
+from .results import LOWER_IS_BETTER, BenchmarkResult, compare_default, subset_suffix
+from .runner import run_benchmark
 
 __all__ = ["SuiteResult", "find_zoos", "run_suite"]
 
@@ -76,7 +77,7 @@ class SuiteResult:
             summaries = {m.key: m.summary() for m in result.methods}
             for regime in REGIMES:
                 for metric in ("wtau", "regret"):
-                    values = {k: s.get(f"{regime}_{metric}{_subset(k)}", (math.nan,))[0]
+                    values = {k: s.get(f"{regime}_{metric}{subset_suffix(k)}", (math.nan,))[0]
                               for k, s in summaries.items()}
                     values = {k: v for k, v in values.items() if math.isfinite(v)}
                     if not values:
@@ -167,7 +168,7 @@ def run_suite(root: Path, *, seeds: int = 10, methods: list[str] | None = None,
     for name, folder, loader in zoos:
         if progress:
             print(f"{name}: held-out datasets", file=sys.stderr)
-        graph, source = load_matrix(folder, loader)
+        graph, source = load_matrix(folder, loader, read=load)
         if max_datasets is not None and graph.num_datasets > max_datasets:
             from ..predict.graph import sample_datasets
 

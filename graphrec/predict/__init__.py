@@ -6,8 +6,10 @@
 - `nn`: the SCG4Trf / G4Trf encoder and the pair decoder (torch modules; the GAT layer
   is PyG's GATConv written out);
   `stacked`: R copies of them trained as one (the benchmark's repetitions).
-- `predictors`: one `fit` / `predict` interface for SCG4Trf, G4Trf and the baselines;
-  `baselines`: random scores and low-rank matrix completion.
+- `base.Predictor`: one `fit` / `predict` / `save` interface (scikit-learn's parameters),
+  implemented by `auto` (the default), `hierarchical` (`hla`), `gat` (SCG4Trf, G4Trf),
+  `linear` and `baselines` (mean, random, matrix completion, a proxy score alone);
+  `registry`: every predictor by the name `graphrec train --model` and checkpoints use.
 - `workflow`: train, predict, recommend and cold start against a database.
 """
 

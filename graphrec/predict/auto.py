@@ -26,7 +26,6 @@ show users the honest estimate of how well it ranks.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -34,27 +33,22 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_between, check_integer, check_number
 from ..ranking import dataset_metrics, nanmean
-from .baselines import MatrixCompletionPredictor
+from .base import Predictor
+from .baselines import MatrixCompletionPredictor, MeanPredictor
+from .checkpoint import as_array
+from .gat import G4TrfPredictor, GATPredictor
 from .graph import TransferGraph, fold_splits, sample_datasets
-from .hierarchical import HierarchicalPredictor
+from .hierarchical import HierarchicalLogitPredictor
+from .linear import LinearPredictor
 from .pair_scores import PairScores, check_use_scores, select_metrics
-from .predictors import (
-    G4TrfPredictor,
-    GATPredictor,
-    LinearPredictor,
-    MeanPredictor,
-    Predictor,
-    _as_array,
-    _check_integer,
-    _check_number,
-)
 
 __all__ = ["CANDIDATES", "SCORE_PREFIX", "AutoPredictor", "inner_splits"]
 
 #: The learnt predictors `auto` can choose among, by registry name.
 CANDIDATES: dict[str, type[Predictor]] = {
-    p.name: p for p in (HierarchicalPredictor, LinearPredictor, GATPredictor, G4TrfPredictor,
+    p.name: p for p in (HierarchicalLogitPredictor, LinearPredictor, GATPredictor, G4TrfPredictor,
                         MatrixCompletionPredictor, MeanPredictor)}
 
 #: A candidate named `score:<metric>` is that proxy score alone.
@@ -133,7 +127,6 @@ class AutoPredictor(Predictor):
                  max_datasets: int = 2000, max_gat_edges: int = 200_000,
                  max_gat_cells: int = 250_000,
                  seed: int = 0) -> None:
-        super().__init__()
         self.candidates = candidates
         self.use_scores = use_scores
         self.folds = folds
@@ -147,10 +140,6 @@ class AutoPredictor(Predictor):
         self.max_gat_edges = max_gat_edges
         self.max_gat_cells = max_gat_cells
         self.seed = seed
-        self.selection_: dict[str, Any] = {}
-        self._models: dict[str, Predictor] = {}
-        self._pairs = PairScores([])
-        self._fit_datasets: dict[str, bool] = {}
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -160,33 +149,30 @@ class AutoPredictor(Predictor):
             raise ValueError(f"candidates must be a non-empty list of predictor names, got "
                              f"{self.candidates!r}")
         bad = [c for c in cands if _base(c) not in CANDIDATES
-               or (c.endswith(_WITH_SCORES) and "use_scores" not in inspect.signature(
-                   CANDIDATES[_base(c)]).parameters)]
+               or (c.endswith(_WITH_SCORES)
+                   and "use_scores" not in CANDIDATES[_base(c)].param_names())]
         if bad:
             allowed = ", ".join(CANDIDATES)
             raise ValueError(f"unknown candidate(s) {', '.join(bad)}; choose from {allowed} "
                              f"(with {_WITH_SCORES} for one that reads the proxy scores "
                              "itself; scores alone join through use_scores)")
         check_use_scores(self.use_scores)
-        _check_integer("folds", self.folds, 1)
-        _check_integer("steps", self.steps, 1)
-        _check_integer("epochs", self.epochs, 1)
-        _check_integer("max_datasets", self.max_datasets, 2)
-        _check_integer("max_gat_edges", self.max_gat_edges, 0)
-        _check_integer("max_gat_cells", self.max_gat_cells, 0)
+        check_integer("folds", self.folds, 1)
+        check_integer("steps", self.steps, 1)
+        check_integer("epochs", self.epochs, 1)
+        check_integer("max_datasets", self.max_datasets, 2)
+        check_integer("max_gat_edges", self.max_gat_edges, 0)
+        check_integer("max_gat_cells", self.max_gat_cells, 0)
         for what in ("cold", "hidden"):
-            value = getattr(self, what)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not 0 < value < 1:
-                raise ValueError(f"{what} must be a fraction in (0, 1), got {value!r}")
-        _check_number("regret_weight", self.regret_weight, 0)
-        _check_number("margin", self.margin, 0)
+            check_between(what, getattr(self, what), 0, 1, noun="fraction")
+        check_number("regret_weight", self.regret_weight, 0)
+        check_number("margin", self.margin, 0)
 
     def _make(self, name: str, seed: int) -> Predictor:
         """A candidate by name; `<name>+scores` reads the proxy scores itself, the plain
         ones do not (`auto` blends the scores in)."""
         cls = CANDIDATES[_base(name)]
-        params = inspect.signature(cls).parameters
+        params = cls.param_names()
         reads = self._pairs.metrics if name.endswith(_WITH_SCORES) else False
         options = {k: v for k, v in (("use_scores", reads), ("seed", seed),
                                      ("epochs", int(self.epochs))) if k in params}
@@ -280,7 +266,9 @@ class AutoPredictor(Predictor):
     def cold_start_reads_graph(self) -> bool:
         """Only if a candidate the cold regime reads (its blend, or the level it keeps)
         does: a blend of hla and proxy scores scores a new dataset without the graph."""
-        weights = (getattr(self, "selection_", None) or {}).get("cold", {}).get("weights", {})
+        if not self._fitted:
+            return False
+        weights = self.selection_.get("cold", {}).get("weights", {})
         used = {n for n, w in weights.items() if w > 0 and n in self._models}
         if self._models:
             used.add(self._primary(weights))
@@ -357,7 +345,7 @@ class AutoPredictor(Predictor):
         self._fit_datasets = {str(k): bool(v) for k, v in state["fit_datasets"].items()}
         self._models = {}
         for name, saved in state["models"].items():
-            model = CANDIDATES[_base(name)](**{k: _as_array(v) for k, v in saved["config"].items()})
+            model = CANDIDATES[_base(name)](**{k: as_array(v) for k, v in saved["config"].items()})
             model.set_state(saved["state"])
             model._fitted = True
             self._models[name] = model

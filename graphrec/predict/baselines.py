@@ -1,6 +1,7 @@
 """Reference points of the paper's Table 2 that learn nothing from metadata.
 
 - `RandomPredictor`: the floor; any method must beat chance.
+- `MeanPredictor` ("mean"): popularity, a model's mean known accuracy on every dataset.
 - `MatrixCompletionPredictor` ("MC"): low-rank completion of the models x datasets matrix
   from its known entries alone (soft-impute with a truncated randomized SVD), the classic
   collaborative-filtering answer. It has nothing to say about a dataset with no known entry
@@ -17,11 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .graph import TransferGraph
+from ..checks import check_integer, check_number
+from .base import Predictor
+from .checkpoint import as_array
+from .graph import TransferGraph, positions
 from .pair_scores import PairScores, select_metrics
-from .predictors import Predictor, _as_array, _check_integer, _check_number, _positions
 
-__all__ = ["MatrixCompletionPredictor", "ProxyScorePredictor", "RandomPredictor"]
+__all__ = ["MatrixCompletionPredictor", "MeanPredictor", "ProxyScorePredictor", "RandomPredictor"]
 
 
 class RandomPredictor(Predictor):
@@ -33,10 +36,7 @@ class RandomPredictor(Predictor):
     name = "random"
 
     def __init__(self, seed: int = 0) -> None:
-        super().__init__()
         self.seed = seed
-        self.low_ = 0.0
-        self.high_ = 1.0
 
     def _fit(self, graph: TransferGraph) -> None:
         self.low_, self.high_ = float(graph.accuracy.min()), float(graph.accuracy.max())
@@ -44,14 +44,44 @@ class RandomPredictor(Predictor):
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         return np.random.default_rng(self.seed).uniform(self.low_, self.high_, len(pairs))
 
-    def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
-
     def get_state(self) -> dict[str, Any]:
         return {"low": self.low_, "high": self.high_}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.low_, self.high_ = float(state["low"]), float(state["high"])
+        self._fitted = True
+
+
+class MeanPredictor(Predictor):
+    """Popularity: a model's mean observed accuracy, whatever the dataset.
+
+    The floor any learnt predictor must beat; a model with no observed edge (or one `fit`
+    never saw) gets the global mean.
+    """
+
+    name = "mean"
+
+    def _fit(self, graph: TransferGraph) -> None:
+        sums = np.bincount(graph.edges[:, 0], weights=graph.accuracy,
+                           minlength=graph.num_models)
+        counts = np.bincount(graph.edges[:, 0], minlength=graph.num_models)
+        self.global_mean_ = float(graph.accuracy.mean())
+        self.models_ = list(graph.models)
+        self.means_ = np.where(counts > 0, sums / np.maximum(counts, 1), self.global_mean_)
+
+    def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
+        known = dict(zip(self.models_, self.means_.tolist(), strict=True))
+        per_model = np.array([known.get(m, self.global_mean_) for m in graph.models])
+        return per_model[pairs[:, 0]]
+
+    def get_state(self) -> dict[str, Any]:
+        return {"models": list(self.models_), "means": torch.from_numpy(self.means_.copy()),
+                "global_mean": self.global_mean_}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.models_ = list(state["models"])
+        self.means_ = as_array(state["means"]).astype(np.float64)
+        self.global_mean_ = float(state["global_mean"])
         self._fitted = True
 
 
@@ -71,25 +101,17 @@ class MatrixCompletionPredictor(Predictor):
 
     def __init__(self, rank: int = 10, shrink: float = 0.1, max_iter: int = 100,
                  tol: float = 1e-5, seed: int = 0) -> None:
-        super().__init__()
         self.rank = rank
         self.shrink = shrink
         self.max_iter = max_iter
         self.tol = tol
         self.seed = seed
-        self.models_: list[str] = []
-        self.datasets_: list[str] = []
-        self.model_means_ = np.zeros(0)
-        self.global_mean_ = math.nan
-        self.model_factors_ = np.zeros((0, 0))
-        self.dataset_factors_ = np.zeros((0, 0))
-        self.iterations_ = 0
 
     def _check_config(self) -> None:
-        _check_integer("rank", self.rank, 1)
-        _check_integer("max_iter", self.max_iter, 1)
-        _check_number("shrink", self.shrink, 0)
-        _check_number("tol", self.tol, 0)
+        check_integer("rank", self.rank, 1)
+        check_integer("max_iter", self.max_iter, 1)
+        check_number("shrink", self.shrink, 0)
+        check_number("tol", self.tol, 0)
 
     def _fit(self, graph: TransferGraph) -> None:
         i, j, y = graph.edges[:, 0], graph.edges[:, 1], graph.accuracy
@@ -128,8 +150,8 @@ class MatrixCompletionPredictor(Predictor):
 
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         rank = self.model_factors_.shape[1]
-        m_rows = _positions(graph.models, {n: k for k, n in enumerate(self.models_)})
-        d_rows = _positions(graph.datasets, {n: k for k, n in enumerate(self.datasets_)})
+        m_rows = positions(graph.models, {n: k for k, n in enumerate(self.models_)})
+        d_rows = positions(graph.datasets, {n: k for k, n in enumerate(self.datasets_)})
         mean = np.where(m_rows >= 0, self.model_means_[np.maximum(m_rows, 0)] if len(
             self.model_means_) else 0.0, self.global_mean_)
         uf = np.zeros((graph.num_models, rank))
@@ -138,10 +160,6 @@ class MatrixCompletionPredictor(Predictor):
         vf[d_rows >= 0] = self.dataset_factors_[d_rows[d_rows >= 0]]
         m, d = pairs[:, 0], pairs[:, 1]
         return mean[m] + np.einsum("pk,pk->p", uf[m], vf[d])
-
-    def get_config(self) -> dict[str, Any]:
-        return {"rank": self.rank, "shrink": self.shrink, "max_iter": self.max_iter,
-                "tol": self.tol, "seed": self.seed}
 
     def get_state(self) -> dict[str, Any]:
         return {"models": list(self.models_), "datasets": list(self.datasets_),
@@ -153,10 +171,10 @@ class MatrixCompletionPredictor(Predictor):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.models_, self.datasets_ = list(state["models"]), list(state["datasets"])
-        self.model_means_ = _as_array(state["model_means"]).astype(np.float64)
+        self.model_means_ = as_array(state["model_means"]).astype(np.float64)
         self.global_mean_ = float(state["global_mean"])
-        self.model_factors_ = _as_array(state["model_factors"]).astype(np.float64)
-        self.dataset_factors_ = _as_array(state["dataset_factors"]).astype(np.float64)
+        self.model_factors_ = as_array(state["model_factors"]).astype(np.float64)
+        self.dataset_factors_ = as_array(state["dataset_factors"]).astype(np.float64)
         self.iterations_ = int(state["iterations"])
         self._fitted = True
 
@@ -183,10 +201,7 @@ class ProxyScorePredictor(Predictor):
     name = "proxy"
 
     def __init__(self, metrics: str | list[str] | None = None) -> None:
-        super().__init__()
         self.metrics = metrics
-        self._pairs = PairScores([])  # the metrics fit chose; `scores_used` reads them
-        self.centre_ = 0.0
 
     def _fit(self, graph: TransferGraph) -> None:
         chosen = select_metrics(graph, True if self.metrics is None else self.metrics)
@@ -200,9 +215,6 @@ class ProxyScorePredictor(Predictor):
     def _predict(self, graph: TransferGraph, pairs: np.ndarray) -> np.ndarray:
         z = self._pairs.transform(graph, pairs).mean(axis=1)
         return 1.0 / (1.0 + np.exp(-(self.centre_ + 0.5 * z)))
-
-    def get_config(self) -> dict[str, Any]:
-        return {"metrics": self.metrics}
 
     def get_state(self) -> dict[str, Any]:
         return {"metrics": self.scores_used, "centre": self.centre_}

@@ -25,6 +25,7 @@ from ..names import clean_name, clean_names
 from ..store import Row, Store
 from .graph import TransferGraph
 from .intervals import interval_bounds
+from .predicted_edges import write_predictions
 from .versions import get_predictor
 from .workflow import (
     add_dataset,
@@ -33,7 +34,6 @@ from .workflow import (
     load_predictor,
     read_graph,
     read_nodes,
-    write_predictions,
 )
 
 __all__ = ["UnseenMetadataWarning", "cached_predictor", "recommend_new", "unseen_metadata"]

@@ -36,12 +36,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NodeEncoder", "dataset_encoder", "model_encoder"]
+from ..checks import check_integer
+
+__all__ = ["NodeEncoder", "category_of", "dataset_encoder", "items_of", "model_encoder"]
 
 STATE_VERSION = 1
 
 
-def _category(value: Any) -> str | None:
+def category_of(value: Any) -> str | None:
     """The string a categorical value (or multi-hot item) is known by; None if unusable.
 
     Numbers are accepted so that 224 and 224.0 name the same category; containers, NaN and
@@ -91,7 +93,7 @@ def _number(value: Any, log: bool) -> float | None:
     return f
 
 
-def _items(value: Any) -> set[str]:
+def items_of(value: Any) -> set[str]:
     """The distinct usable items of a multi-hot value (a single string is one item)."""
     if value is None:
         return set()
@@ -99,7 +101,7 @@ def _items(value: Any) -> set[str]:
         value = [value]
     elif not isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
         return set()
-    return {c for c in map(_category, value) if c is not None}
+    return {c for c in map(category_of, value) if c is not None}
 
 
 def _names(arg: Sequence[str], what: str) -> list[str]:
@@ -132,10 +134,7 @@ class NodeEncoder:
         self.numeric = _names(numeric, "numeric")
         self.multi_hot = _names(multi_hot, "multi_hot")
         self.log_scale = _names(log_scale, "log_scale")
-        if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) \
-                or min_count < 1:
-            raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
-        self.min_count = int(min_count)
+        self.min_count = check_integer("min_count", min_count, 1)
         every = [*self.categorical, *self.numeric, *self.multi_hot]
         repeated = sorted(n for n, c in Counter(every).items() if c > 1)
         if repeated:
@@ -164,7 +163,7 @@ class NodeEncoder:
                              "property map")
         categories: dict[str, list[str]] = {}
         for name in self.categorical:
-            counts = Counter(c for r in rows if (c := _category(r.get(name))) is not None)
+            counts = Counter(c for r in rows if (c := category_of(r.get(name))) is not None)
             kept = sorted(v for v, n in counts.items() if n >= self.min_count)
             if kept:
                 categories[name] = kept
@@ -185,7 +184,7 @@ class NodeEncoder:
                            "missing": len(present) < len(values)}
         vocab: dict[str, list[str]] = {}
         for name in self.multi_hot:
-            counts = Counter(item for r in rows for item in _items(r.get(name)))
+            counts = Counter(item for r in rows for item in items_of(r.get(name)))
             kept = sorted(v for v, n in counts.items() if n >= self.min_count)
             if kept:
                 vocab[name] = kept
@@ -255,7 +254,7 @@ class NodeEncoder:
                 continue
             where = {v: k for k, v in enumerate(values)}
             for i, r in enumerate(rows):
-                value = _category(r.get(name))
+                value = category_of(r.get(name))
                 if value is not None and value in where:
                     out[i, col + where[value]] = 1.0
             col += len(values)
@@ -280,7 +279,7 @@ class NodeEncoder:
                 continue
             where = {v: k for k, v in enumerate(items)}
             for i, r in enumerate(rows):
-                for item in _items(r.get(name)):
+                for item in items_of(r.get(name)):
                     k = where.get(item)
                     if k is not None:
                         out[i, col + k] = 1.0

@@ -6,14 +6,22 @@ database (`graphrec.predict.io`), from files, or by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..checks import check_between
+
 __all__ = ["PairLookup", "TransferGraph", "column_ranks", "fold_splits", "hidden_counts",
-           "holdout_mask", "renumber", "renumber_scores", "sample_datasets"]
+           "holdout_mask", "positions", "renumber", "renumber_scores", "sample_datasets"]
+
+
+def positions(names: Sequence[str], index: Mapping[str, int]) -> np.ndarray:
+    """Each name's position in a fitted vocabulary (`index`: name -> position), -1 for a
+    name `fit` never saw: how predictors tie a graph's nodes to what they learnt."""
+    return np.fromiter((index.get(n, -1) for n in names), dtype=np.int64, count=len(names))
 
 
 class PairLookup:
@@ -192,8 +200,7 @@ def holdout_mask(seed: int, observed: np.ndarray, cold: float = 0.25, hidden: fl
     if observed.ndim != 2:
         raise ValueError(f"observed must be a 2-D bool matrix, got shape {observed.shape}")
     for what, value in (("cold", cold), ("hidden", hidden)):
-        if isinstance(value, bool) or not 0 <= float(value) <= 1:
-            raise ValueError(f"{what} must be a fraction in [0, 1], got {value!r}")
+        check_between(what, value, 0, 1, closed="both", noun="fraction")
     rng = np.random.default_rng(seed)
     count = observed.sum(axis=0)
     eligible = np.flatnonzero(count >= 2)

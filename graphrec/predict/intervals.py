@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_between
 from .graph import TransferGraph, fold_splits, sample_datasets
 
 __all__ = ["DEFAULT_COVERAGE", "Bounds", "Calibration", "calibrate", "calibrate_levels",
@@ -102,8 +103,7 @@ def calibrate_levels(predictor: Any, graph: TransferGraph, coverages: Sequence[f
     """`calibrate` for several coverages from one set of held-out errors (a calibration
     curve costs no more fits than one interval)."""
     for coverage in coverages:
-        if isinstance(coverage, bool) or not 0 < coverage < 1:
-            raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage!r}")
+        check_between("coverage", coverage, 0, 1, noun="fraction")
     errors = held_out_errors(predictor, graph, seed)
     out = []
     for coverage in coverages:

@@ -13,13 +13,14 @@ import PyTorch Geometric, which alone takes longer to import than torch.
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Embedding, Linear, Parameter
 from torch.nn.utils import skip_init
+
+from ..checks import check_integer
 
 
 def _glorot(param: Tensor) -> None:
@@ -120,9 +121,7 @@ class TransferEncoder(torch.nn.Module):
             raise ValueError("without the skip combination the output is the last GAT layer, "
                              f"so out_channels ({out_channels}) must equal hidden_channels "
                              f"({hidden_channels})")
-        if isinstance(num_ids, bool) or not isinstance(num_ids, numbers.Integral) \
-                or num_ids < 0:
-            raise ValueError(f"num_ids must be an integer >= 0, got {num_ids!r}")
+        check_integer("num_ids", num_ids, 0)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.out_channels = out_channels

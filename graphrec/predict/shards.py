@@ -23,6 +23,7 @@ import numpy as np
 from ..store import Store, connect
 from .graph import TransferGraph
 from .intervals import Bounds
+from .predicted_edges import score_chunk, write_predictions
 
 __all__ = ["predict_sharded"]
 
@@ -37,8 +38,6 @@ def _start_worker() -> None:
 
 
 def _run(chunk: np.ndarray) -> tuple[int, int]:
-    from .workflow import score_chunk, write_predictions
-
     job = _JOB
     pairs, scores = score_chunk(job["graph"], job["score"], chunk, job["top_k"])
     if len(pairs):

@@ -23,7 +23,8 @@ a handful of directions of each layer's features, so only those are computed (`f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -32,7 +33,8 @@ from torch import Tensor
 
 from .nn import PairDecoder, TransferEncoder
 
-__all__ = ["StackedTransferModel", "edge_log_counts"]
+__all__ = ["SMALL_PRODUCT", "StackedTransferModel", "edge_log_counts", "intra_op_threads",
+           "stacked_threads"]
 
 
 def edge_log_counts(edges: Sequence[np.ndarray], num_models: int, num_datasets: int,
@@ -174,3 +176,37 @@ class StackedTransferModel(torch.nn.Module):
                 raise ValueError("these decoders read pair inputs: pass pair=")
             logits = logits + torch.einsum("mdk,rk->rmd", pair, self.dec["lin_pair"][:, 0, :])
         return torch.sigmoid(logits)
+
+
+#: Below this size (nodes x node features x the copies' stacked hidden units: the work of
+#: one layer of the copies, computed naively), stacked CPU training runs on one thread;
+#: see `stacked_threads`.
+SMALL_PRODUCT = 1 << 29
+
+
+def stacked_threads(device: torch.device, in_channels: int, stacked_hidden: int,
+                     nodes: int) -> int | None:
+    """Intra-op threads for stacked training: 1 for a small CPU problem, else unchanged.
+
+    An epoch of the paper's benchmark is a few hundred operations of at most ~10^7
+    multiply-adds. Split over threads, each one waits for every thread at its end, so when
+    other processes hold the cores an epoch stalls on descheduled threads (measured on 2
+    busy cores, before stacking was made cheap: 0.8 s per epoch on 2 threads, 32 ms on one),
+    while on idle cores a second thread saves little (~1 ms of ~7 ms per epoch).
+    """
+    if device.type != "cpu" or in_channels * stacked_hidden * nodes >= SMALL_PRODUCT:
+        return None
+    return 1
+
+
+@contextmanager
+def intra_op_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with `threads` intra-op threads (None: as set), then restore."""
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

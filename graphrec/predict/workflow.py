@@ -8,10 +8,9 @@ an observed `TRANSFERS_TO` edge.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,18 @@ import numpy as np
 
 from .. import queries
 from ..bulk import paused_gc
+from ..checks import check_between, is_integer
 from ..errors import UsageError
 from ..ingest import utc_now
 from ..names import clean_name
 from ..store import Row, Store
 from .graph import TransferGraph
-from .intervals import DEFAULT_COVERAGE, Bounds, Calibration, calibrate, interval_bounds
+from .intervals import DEFAULT_COVERAGE, Calibration, calibrate, interval_bounds
 from .io import scores_by_metric
+from .predicted_edges import none_if_nan, score_chunk, write_predictions
 from .versions import CHECKPOINTS, finish_version, get_predictor, new_version, stamp_id
 
 MODELS_PER_READ = 100  # models whose observed edges are read in one statement
-WRITE_BATCH = 5_000
 PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
 
 
@@ -94,7 +94,7 @@ def _make(name: str, options: dict[str, Any]):
     if name not in PREDICTORS:
         raise UsageError(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     cls = PREDICTORS[name]
-    accepted = inspect.signature(cls).parameters
+    accepted = cls.param_names()
     progress = options.get("progress")  # how to show the work, not how to do it
     given = {k: v for k, v in options.items() if v is not None and k != "progress"}
     if given.get("text") and "text" not in accepted:
@@ -123,11 +123,11 @@ def train(store: Store, model: str | None = None, *,
     """Fit a predictor (default: `DEFAULT_PREDICTOR`) on every observed edge; calibrate its
     `coverage` intervals on held-out splits of the graph (None: no intervals); save its
     checkpoint; record a Predictor node."""
-    if coverage is not None and (isinstance(coverage, bool)
-                                 or not isinstance(coverage, int | float)
-                                 or not 0 < coverage < 1):
-        raise UsageError(f"coverage must be a fraction strictly between 0 and 1 (0.8 for 80% "
-                         f"intervals), got {coverage!r}")
+    if coverage is not None:
+        try:
+            check_between("coverage", coverage, 0, 1, noun="fraction")
+        except ValueError as exc:
+            raise UsageError(f"{exc} (0.8 for 80% intervals)") from None
     from .registry import DEFAULT_PREDICTOR
 
     model = model or DEFAULT_PREDICTOR
@@ -244,7 +244,7 @@ def load_predictor(record: dict[str, Any]):
     drop a predictor), and nothing was written."""
     import torch
 
-    from .predictors import Predictor
+    from .registry import load_checkpoint
 
     pid = record["id"]
     fix = (f"train a new predictor (graphrec train), or make another one current (graphrec "
@@ -254,45 +254,9 @@ def load_predictor(record: dict[str, Any]):
         raise UsageError(f"the checkpoint of predictor {pid!r} is missing ({path}): {fix}")
     try:
         # A predictor trained on a GPU still predicts on a machine without one.
-        return Predictor.load(path, device=None if torch.cuda.is_available() else "cpu")
+        return load_checkpoint(path, device=None if torch.cuda.is_available() else "cpu")
     except ValueError as exc:
         raise UsageError(f"cannot use predictor {pid!r}: {exc}. To go on, {fix}") from exc
-
-
-def _top_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best-scored pairs of each dataset (vectorised)."""
-    order = np.lexsort((-scores, pairs[:, 1]))  # by dataset, best first
-    ds = pairs[order, 1]
-    starts = np.r_[0, np.flatnonzero(np.diff(ds)) + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    return order[rank < k]
-
-
-def _unobserved_pairs(graph: TransferGraph, datasets: np.ndarray) -> np.ndarray:
-    """Every (model, dataset) pair of `datasets` that has no observed edge."""
-    m, d = np.meshgrid(np.arange(graph.num_models), datasets, indexing="ij")
-    pairs = np.stack([m.ravel(), d.ravel()], axis=1)
-    in_chunk = np.isin(graph.edges[:, 1], datasets)
-    known = graph.edges[in_chunk]
-    if len(known):
-        key = pairs[:, 0] * graph.num_datasets + pairs[:, 1]
-        observed = known[:, 0] * graph.num_datasets + known[:, 1]
-        pairs = pairs[~np.isin(key, observed)]
-    return pairs
-
-
-def score_chunk(graph: TransferGraph, score: Callable[[np.ndarray], np.ndarray],
-                chunk: np.ndarray, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(pairs, scores) of the unobserved pairs of the datasets `chunk`, cut to the top
-    `top_k` per dataset."""
-    pairs = _unobserved_pairs(graph, chunk)
-    if not len(pairs):
-        return pairs, np.zeros(0)
-    scores = score(pairs)
-    if top_k is not None:
-        keep = _top_k(pairs, scores, top_k)
-        pairs, scores = pairs[keep], scores[keep]
-    return pairs, scores
 
 
 def chunks(graph: TransferGraph, targets: np.ndarray) -> list[np.ndarray]:
@@ -325,27 +289,6 @@ def _targets(graph: TransferGraph, datasets: list[str] | None) -> np.ndarray:
     return np.array([graph.dataset_index(d) for d in datasets], dtype=np.int64)
 
 
-def write_predictions(store: Store, graph: TransferGraph, pairs: np.ndarray,
-                      scores: np.ndarray, predictor_id: str, version: str,
-                      bounds: Bounds | None = None) -> None:
-    """Write scored `pairs` of `graph` as PREDICTED edges of one predictor's version, with
-    their intervals where the predictor has them (`bounds`)."""
-    write = queries.get("predict/write-predictions").text
-    now = utc_now()  # when this batch was written
-    low, high = bounds(pairs, scores) if bounds else (np.full(len(pairs), np.nan),) * 2
-    for at in range(0, len(pairs), WRITE_BATCH):
-        end = at + WRITE_BATCH
-        rows = [[graph.models[m], graph.datasets[d], float(s), _value(lo), _value(hi)]
-                for (m, d), s, lo, hi in zip(pairs[at:end], scores[at:end], low[at:end],
-                                             high[at:end], strict=True)]
-        store.run(write, {"rows": rows, "predictor": predictor_id, "version": version,
-                          "now": now}, write=True)
-
-
-def _value(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
-
-
 def calibration_of(record: dict[str, Any]) -> Calibration | None:
     """The intervals' calibration a Predictor record holds (None: trained without)."""
     return Calibration.from_record(record)
@@ -366,7 +309,7 @@ def predict(store: Store, predictor_id: str | None = None, top_k: int | None = N
     score and write in parallel.
     """
     _check_top_k(top_k)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+    if not is_integer(workers) or workers < 1:
         raise UsageError(f"--workers must be a whole number, 1 or more, got {workers!r}")
     record = get_predictor(store, predictor_id)
     predictor = load_predictor(record)
@@ -409,7 +352,7 @@ def stream_predictions(store: Store, predictor_id: str | None = None,
             for k in order:
                 yield {"model": graph.models[pairs[k, 0]],
                        "dataset": graph.datasets[pairs[k, 1]], "score": float(scores[k]),
-                       "low": _value(low[k]), "high": _value(high[k])}
+                       "low": none_if_nan(low[k]), "high": none_if_nan(high[k])}
 
     return rows()
 

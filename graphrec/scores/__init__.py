@@ -22,10 +22,10 @@ from numpy.typing import ArrayLike
 
 from ..errors import UsageError
 from .extract import Extracted, extract
-from .hscore import _hscore, hscore
-from .leep import _leep, leep
-from .logme import LogMEResult, _logme, logme, logme_evidence
-from .nce import _nce, nce
+from .hscore import hscore, hscore_checked
+from .leep import leep, leep_checked
+from .logme import LogMEResult, logme, logme_checked, logme_evidence
+from .nce import nce, nce_checked
 from .validate import (
     check_features,
     check_informative,
@@ -120,13 +120,13 @@ def compute(features: ArrayLike | None = None, labels: ArrayLike | None = None,
     for name in names:
         try:
             if name == "logme":
-                out[name] = _logme(f, y).score
+                out[name] = logme_checked(f, y).score
             elif name == "hscore":
-                out[name] = _hscore(f, y)
+                out[name] = hscore_checked(f, y)
             elif name == "leep":
-                out[name] = _leep(p, y)
+                out[name] = leep_checked(p, y)
             else:
-                out[name] = _nce(check_source_labels(p.argmax(axis=1)), y)
+                out[name] = nce_checked(check_source_labels(p.argmax(axis=1)), y)
         except np.linalg.LinAlgError as exc:  # checked input should not get here
             raise UsageError(f"{name}: the linear algebra failed on these inputs ({exc}); "
                              "check the features for extreme or degenerate values") from None

@@ -25,16 +25,17 @@ from numpy.typing import ArrayLike
 from .logme import project_targets
 from .validate import Labels, check_features, check_labels
 
-__all__ = ["hscore"]
+__all__ = ["hscore", "hscore_checked"]
 
 
 def hscore(features: ArrayLike, labels: ArrayLike) -> float:
     """H-Score (Bao et al., ICIP 2019), higher is better: tr(cov(f)⁻¹ cov(E[f | y])) of
     features f (N, D) for target labels y (N,), pseudo-inverse for singular cov(f)."""
     f = check_features(features)
-    return _hscore(f, check_labels(labels, len(f)))
+    return hscore_checked(f, check_labels(labels, len(f)))
 
 
-def _hscore(f: np.ndarray, labels: Labels) -> float:
+def hscore_checked(f: np.ndarray, labels: Labels) -> float:
+    """`hscore` of inputs `validate` already checked (how `compute` runs it)."""
     x = project_targets(f - f.mean(axis=0), labels).x
     return float(((x**2).sum(axis=0) / labels.counts).sum())

@@ -21,17 +21,18 @@ from numpy.typing import ArrayLike
 
 from .validate import Labels, check_labels, check_probs, class_sums
 
-__all__ = ["leep"]
+__all__ = ["leep", "leep_checked"]
 
 
 def leep(source_probs: ArrayLike, labels: ArrayLike) -> float:
     """LEEP (Nguyen et al., ICML 2020), higher is better, <= 0: of source softmax outputs
     θ (N, Z) for target labels y (N,), 1/N Σ_i log Σ_z P(y_i | z) θ_iz."""
     theta = check_probs(source_probs)
-    return _leep(theta, check_labels(labels, len(theta), n_name="source_probs"))
+    return leep_checked(theta, check_labels(labels, len(theta), n_name="source_probs"))
 
 
-def _leep(theta: np.ndarray, labels: Labels) -> float:
+def leep_checked(theta: np.ndarray, labels: Labels) -> float:
+    """`leep` of inputs `validate` already checked (how `compute` runs it)."""
     n = len(theta)
     joint = class_sums(theta, labels.codes, labels.n_classes) / n  # (C, Z)
     pz = joint.sum(axis=0)

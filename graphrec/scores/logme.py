@@ -37,7 +37,8 @@ SETTLED = 1e-12  # γ or N − γ below this: the evidence no longer depends on 
 # clamped there, the evidence stays finite and the iteration still stops.
 _LO, _HI = 1e-300, 1e300
 
-__all__ = ["LogMEResult", "Projection", "logme", "logme_evidence", "project_targets"]
+__all__ = ["LogMEResult", "Projection", "logme", "logme_checked", "logme_evidence",
+           "project_targets"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +112,7 @@ def logme_evidence(features: ArrayLike, labels: ArrayLike) -> LogMEResult:
     A class still moving after 200 updates raises a RuntimeWarning.
     """
     f = check_features(features)
-    return _logme(f, check_labels(labels, len(f)))
+    return logme_checked(f, check_labels(labels, len(f)))
 
 
 def logme(features: ArrayLike, labels: ArrayLike) -> float:
@@ -120,7 +121,8 @@ def logme(features: ArrayLike, labels: ArrayLike) -> float:
     return logme_evidence(features, labels).score
 
 
-def _logme(f: np.ndarray, labels: Labels) -> LogMEResult:
+def logme_checked(f: np.ndarray, labels: Labels) -> LogMEResult:
+    """`logme_evidence` of inputs `validate` already checked (how `compute` runs it)."""
     n, d = f.shape
     p = project_targets(f, labels)
     c = labels.n_classes

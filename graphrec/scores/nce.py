@@ -20,17 +20,18 @@ from numpy.typing import ArrayLike
 
 from .validate import Labels, check_labels, check_source_labels
 
-__all__ = ["nce"]
+__all__ = ["nce", "nce_checked"]
 
 
 def nce(source_labels: ArrayLike, labels: ArrayLike) -> float:
     """NCE (Tran et al., ICCV 2019), higher is better, <= 0: −H(Y | Z) of target labels
     Y (N,) given hard source labels Z (N,), Σ_{y,z} P(y, z) log P(y | z)."""
     source = check_source_labels(source_labels)
-    return _nce(source, check_labels(labels, len(source.codes), n_name="source_labels"))
+    return nce_checked(source, check_labels(labels, len(source.codes), n_name="source_labels"))
 
 
-def _nce(source: Labels, labels: Labels) -> float:
+def nce_checked(source: Labels, labels: Labels) -> float:
+    """`nce` of inputs `validate` already checked (how `compute` runs it)."""
     n, z = len(labels.codes), source.n_classes
     counts = np.bincount(labels.codes * z + source.codes,
                          minlength=labels.n_classes * z).reshape(labels.n_classes, z)
