@@ -15,7 +15,6 @@ ZOOS = Path(os.environ.get("GRAPHREC_ZOOS", REPO.parent / "shared/data/zoos"))
 def real_zoos(max_datasets: int) -> list[tuple[str, object]]:
     """(name, TransferGraph) of DomainNet and every zoo under ZOOS that is present, larger
     ones cut to a seeded sample of `max_datasets` datasets."""
-    import graphrec
     from graphrec.benchmark.inputs import load_matrix
     from graphrec.benchmark.suite import find_zoos
     from graphrec.predict.graph import sample_datasets
@@ -24,7 +23,7 @@ def real_zoos(max_datasets: int) -> list[tuple[str, object]]:
     for root in (DOMAINNET, ZOOS):
         if root.is_dir():
             for name, folder, loader in find_zoos(root):
-                graph, _ = load_matrix(folder, loader, read=graphrec.load)
+                graph, _ = load_matrix(folder, loader)
                 out.append((name, sample_datasets(graph, max_datasets)))
     return out
 

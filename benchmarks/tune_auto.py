@@ -44,7 +44,6 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=100)
     args = parser.parse_args()
 
-    import graphrec
     from graphrec.benchmark import methods as registry
     from graphrec.benchmark.holdout_report import compare_default
     from graphrec.benchmark.inputs import load_matrix
@@ -57,7 +56,7 @@ def main() -> None:
     for name, folder, loader in find_zoos(args.root):
         if wanted and name not in wanted:
             continue
-        graph, _ = load_matrix(folder, loader, read=graphrec.load)
+        graph, _ = load_matrix(folder, loader)
         common = dict(protocol="holdout", seeds=args.seeds, epochs=300,
                       first_seed=args.first_seed)
         others = [k for k in registry.default_methods(False, bool(graph.scores), "holdout",

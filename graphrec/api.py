@@ -18,105 +18,19 @@ from .errors import UsageError
 from .frames import counts_frame, rows_frame
 from .ingest import IngestSummary
 from .ingest import ingest as _write
-from .loaders import LoaderSpec, ZooData, build, load_builtin, load_spec
-from .loaders.zoo import ZOO_LOADER, is_zoo_folder, zoo_spec
+from .loaders import ZooData
+from .loaders.read import load, resolve_spec
 from .names import clean_name
 from .store import Row, Store, connect
 
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["Graphrec", "benchmark", "load", "open", "resolve_spec"]
+
 #: recommend's columns (cypher/queries/recommend.cypher), for an empty result's frame.
 RECOMMEND_COLUMNS = ("model", "family", "source", "score", "low", "high", "runs", "std",
                      "min", "max", "predictor")
-
-
-def load(path: str | Path | None = None, *, loader: str | None = None,
-         spec: str | Path | None = None, models: str | Path | None = None,
-         datasets: str | Path | None = None, accuracy_unit: str | None = None,
-         scores: str | Path | None = None, metric: str | None = None,
-         score_rows: str = "models") -> ZooData:
-    """Read and validate input files without touching any database.
-
-    - `path` alone (a CSV file): the generic `records` loader.
-    - `path` a folder holding records.csv (a zoo folder: optional models.csv, datasets.csv
-      and scores_<metric>.csv beside it), or `loader="zoo"`: see `graphrec.loaders.zoo`.
-    - `loader="domainnet", path=DIR`: a built-in spec, files relative to DIR.
-    - `spec="my_zoo.toml"`: your own spec, files relative to `path` (a folder) if given,
-      else to the spec's folder.
-    - `scores="LogME.csv", metric="logme"`: also (or only) a wide matrix of proxy scores,
-      one row per model (`score_rows="datasets"`: one row per dataset), as SCORED edges.
-    """
-    chosen = resolve_spec(path, loader=loader, spec=spec, models=models, datasets=datasets,
-                          accuracy_unit=accuracy_unit, scores=scores, metric=metric,
-                          score_rows=score_rows)
-    return build(chosen)
-
-
-def resolve_spec(path: str | Path | None = None, *, loader: str | None = None,
-                 spec: str | Path | None = None, models: str | Path | None = None,
-                 datasets: str | Path | None = None, accuracy_unit: str | None = None,
-                 scores: str | Path | None = None, metric: str | None = None,
-                 score_rows: str = "models") -> LoaderSpec:
-    """Pick the loader spec that `load` would use, with command-line files filled in."""
-    from dataclasses import replace
-
-    from .loaders import TableSpec
-
-    if loader and spec:
-        raise UsageError("give either --loader NAME or --spec FILE, not both")
-    if (scores is None) != (metric is None):
-        raise UsageError("a score matrix needs its metric: give --scores FILE together with "
-                         "--metric NAME (for example --metric logme)")
-    if metric is not None and not str(metric).strip():
-        raise UsageError("--metric must name the score (for example logme), not be empty")
-    if score_rows not in ("models", "datasets"):
-        raise UsageError(f"--score-rows must be 'models' or 'datasets', got {score_rows!r}")
-    p = Path(path) if path is not None else None
-    matrix = (TableSpec("scores", Path(scores), layout="matrix", rows=score_rows,
-                        metric=str(metric)),) if scores is not None else ()
-    if matrix and p is None and not (spec or loader):
-        if models or datasets:
-            raise UsageError("--models/--datasets describe the nodes of a records file: give "
-                             "the records CSV too, or ingest the metadata first")
-        return LoaderSpec(name="scores", source=Path(scores), scores=matrix)
-    if loader == ZOO_LOADER or (p is not None and not (spec or loader) and is_zoo_folder(p)
-                                and not matrix):
-        if spec:
-            raise UsageError("give either --loader NAME or --spec FILE, not both")
-        if p is None:
-            raise UsageError("--loader zoo reads a folder: give the folder (graphrec ingest "
-                             "--loader zoo DIR)")
-        chosen = zoo_spec(p).with_files(models=_abs(models), datasets=_abs(datasets))
-    elif spec or loader:
-        if p is not None and not p.is_dir():
-            raise UsageError(f"{p}: with --loader/--spec, PATH is the folder holding the files "
-                             "the spec names" + ("" if p.exists() else " (it does not exist)"))
-        chosen = load_spec(spec, base=p) if spec else load_builtin(str(loader), base=p)
-        chosen = chosen.with_files(models=_abs(models), datasets=_abs(datasets))
-    else:
-        if p is None:
-            raise UsageError("nothing to ingest: give a records CSV, or --loader NAME DIR, "
-                             "or --spec FILE")
-        if p.is_dir():
-            raise UsageError(f"{p} is a folder: name the records CSV inside it, or pick a "
-                             "loader for the folder's layout with --loader NAME (graphrec "
-                             "ingest --help lists them) or --spec FILE; a zoo folder holds "
-                             "records.csv (with models.csv, datasets.csv and "
-                             "scores_<metric>.csv beside it)")
-        chosen = load_builtin("records").with_files(records=p, models=_abs(models),
-                                                    datasets=_abs(datasets))
-    if accuracy_unit is not None:
-        if accuracy_unit not in ("fraction", "percent"):
-            raise UsageError("--accuracy-unit must be 'fraction' or 'percent'")
-        if chosen.records is None:
-            raise UsageError("--accuracy-unit applies to records, and this loader has none")
-        chosen = replace(chosen, records=replace(chosen.records, unit=accuracy_unit))
-    return replace(chosen, scores=(*chosen.scores, *matrix)) if matrix else chosen
-
-
-def _abs(p: str | Path | None) -> Path | None:
-    return Path(p) if p is not None else None
 
 
 class Graphrec:
@@ -333,7 +247,7 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
     from .predict.workflow import read_graph
 
     if data is not None:
-        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None, read=load,
+        graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None,
                                     scores=scores, metric=metric, score_rows=score_rows)
         if model_features is None and dataset_features is None:
             found = feature_files(Path(data))

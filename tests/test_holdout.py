@@ -194,7 +194,7 @@ def test_zoo_folder_errors_write_nothing(small_zoo: Path, tmp_path: Path) -> Non
 
 def test_holdout_benchmark_scores_hidden_entries_and_score_alone(small_zoo: Path) -> None:
     _long_scores(small_zoo)
-    graph, _ = load_matrix(small_zoo, read=graphrec.load)
+    graph, _ = load_matrix(small_zoo)
     result = run_benchmark(graph, ["mean", "score:synthetic", "hla"], protocol="holdout",
                            seeds=2)
     assert result.config["cold_datasets"] == [round(0.25 * 60)] * 2
@@ -246,7 +246,7 @@ def test_benchmark_out_naming_a_file_fails_before_the_run(small_zoo: Path,
 
 def _graph(small_zoo: Path) -> TransferGraph:
     _long_scores(small_zoo)
-    graph, _ = load_matrix(small_zoo, read=graphrec.load)
+    graph, _ = load_matrix(small_zoo)
     known, _ = holdout_mask(0, np.isfinite(graph.matrix()))
     return graph.with_edges(known[graph.edges[:, 0], graph.edges[:, 1]])
 

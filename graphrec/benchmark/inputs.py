@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import UsageError
-from ..loaders import ZooData, builtin_specs, load_builtin
+from ..loaders import builtin_specs, load_builtin
+from ..loaders.read import load
 from ..loaders.zoo import ZOO_LOADER, is_zoo_folder
 from ..predict.graph import TransferGraph
 from .runner import matrix_graph
@@ -41,19 +41,16 @@ def detect_loader(folder: Path) -> str:
     return matches[0]
 
 
-def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None, *,
-                read: Callable[..., ZooData], **scores: Any) -> tuple[TransferGraph, str]:
-    """(the graph in the records' order, a description of the source).
-
-    `read` reads the input files into a zoo: `graphrec.load` (passed in because the API
-    that defines it runs benchmarks, so the benchmark does not import the API back);
-    `scores` are its score-matrix options (scores, metric, score_rows)."""
+def load_matrix(path: Path, loader: str | None = None, spec: Path | None = None,
+                **scores: Any) -> tuple[TransferGraph, str]:
+    """(the graph in the records' order, a description of the source); `scores` are
+    `graphrec.load`'s score-matrix options (scores, metric, score_rows)."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"--data {path}: no such file or folder")
     if path.is_dir() and not loader and not spec:
         loader = detect_loader(path)
-    zoo = read(path, loader=loader, spec=spec, **scores)
+    zoo = load(path, loader=loader, spec=spec, **scores)
     source = f"{path} ({loader or spec or 'records'} loader)"
     if scores.get("scores") is not None:
         source += f"; {scores['metric']} scores {scores['scores']}"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..loaders.build import ZooData
+from ..loaders.zoodata import ZooData
 from ..predict.graph import TransferGraph, renumber, renumber_scores, sample_datasets
 from ..predict.intervals import calibrate
 from ..predict.io import from_zoo

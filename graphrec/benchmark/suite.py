@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..api import load
 from ..errors import UsageError
 from ..predict.graph import TransferGraph
 from .holdout import REGIMES
@@ -168,7 +167,7 @@ def run_suite(root: Path, *, seeds: int = 10, methods: list[str] | None = None,
     for name, folder, loader in zoos:
         if progress:
             print(f"{name}: held-out datasets", file=sys.stderr)
-        graph, source = load_matrix(folder, loader, read=load)
+        graph, source = load_matrix(folder, loader)
         if max_datasets is not None and graph.num_datasets > max_datasets:
             from ..predict.graph import sample_datasets
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..loaders.build import ZooData
+from ..loaders.zoodata import ZooData
 from .graph import TransferGraph
 
 

@@ -398,7 +398,7 @@ def served(record: dict[str, Any] | None) -> dict[str, Any]:
 def add_dataset(store: Store, name: str, props: dict[str, Any]) -> None:
     """Put a new dataset (metadata only, no observed edges) into the graph: cold start."""
     from ..ingest import ingest
-    from ..loaders.build import Entity, ZooData
+    from ..loaders.zoodata import Entity, ZooData
 
     clean = {k: v for k, v in props.items() if v not in (None, "", [])}
     ingest(store, ZooData(datasets={name: Entity(clean, ("command line", 0))}))
