@@ -310,7 +310,7 @@ def test_train_records_the_choice(small_zoo: Path, tmp_path: Path) -> None:
     record = json.loads(ok("--db", db, "train", "--no-intervals", "--json").stdout)
     assert "interval_coverage" not in record
     assert record["model"] == "auto"
-    selection = json.loads(record["selection"])
+    selection = record["selection"]  # a map, not JSON text
     assert set(selection["cold"]["weights"]) <= set(selection["candidates"])
     assert "datasets with some history:" in ok("--db", db, "status").stdout
 

@@ -218,3 +218,37 @@ def test_predict_with_workers_writes_what_one_process_writes(
         assert g.status()["predicted"] == len(alone)
     assert _cli(zoo_db, "predict", "--workers", "0").exit_code == 2
     assert _cli(zoo_db, "predict", "--stream", "--workers", "2").exit_code == 2
+
+
+def _json_inside_strings(value, path: str = "") -> list[str]:
+    """Paths of string values that are themselves JSON maps or lists."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _json_inside_strings(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _json_inside_strings(v, f"{path}[{i}]")]
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            json.loads(value)
+        except ValueError:
+            return []
+        return [path]
+    return []
+
+
+def test_predictor_records_hold_no_json_text(zoo_db: str) -> None:
+    """The Predictor node keeps hyperparameters, score metrics and auto's selection as JSON
+    text (a property holds no map); every reader gets them decoded."""
+    trained = json.loads(_cli(zoo_db, "train", "--model", "auto", "--no-intervals",
+                              "--json").output)
+    assert isinstance(trained["hyperparameters"], dict)
+    assert isinstance(trained["score_metrics"], list)
+    assert isinstance(trained["selection"], dict)
+    outputs = {"train": trained,
+               "status": json.loads(_cli(zoo_db, "status", "--json").output),
+               "predictors": json.loads(_cli(zoo_db, "predictors", "list", "--json").output)}
+    with graphrec.open(zoo_db) as g:
+        outputs["api"] = g.predictors()
+        stored = g.store.run("MATCH (p:Predictor) RETURN p.hyperparameters AS h")[0]["h"]
+    assert isinstance(stored, str) and json.loads(stored) == trained["hyperparameters"]
+    for name, value in outputs.items():
+        assert _json_inside_strings(value) == [], name

@@ -10,6 +10,7 @@ service, and the next finished run removes the leftovers.
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from ..errors import UsageError
 from ..ingest import utc_now
 from ..store import Store
 
-__all__ = ["CHECKPOINTS", "DELETE_BATCH", "checkpoint_file", "clear_predictions",
+__all__ = ["CHECKPOINTS", "DELETE_BATCH", "JSON_PROPERTIES", "checkpoint_file",
+           "clear_predictions", "decoded",
            "drop_predictor", "finish_version", "get_predictor", "list_predictors",
            "new_version", "stamp_id", "use_predictor"]
 
@@ -42,12 +44,26 @@ def checkpoint_file(store: Store, stored: str | None) -> Path | None:
     return local if local.is_file() else path
 
 
+#: Predictor properties a graph stores as JSON text (a node property holds no map).
+JSON_PROPERTIES = ("hyperparameters", "score_metrics", "selection")
+
+
+def decoded(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with its JSON-text properties as the values they hold: what the API,
+    `--json` and `serve` hand out (no JSON inside strings)."""
+    for key in JSON_PROPERTIES:
+        if isinstance(record.get(key), str):
+            record[key] = json.loads(record[key])
+    return record
+
+
 def _resolved(store: Store, record: dict[str, Any]) -> dict[str, Any]:
-    """`record` with its checkpoint as the absolute path of the file to read."""
+    """`record` as readers want it: the checkpoint as the absolute path of the file to
+    read, the JSON-text properties decoded."""
     path = checkpoint_file(store, record.get("checkpoint"))
     if path is not None:
         record["checkpoint"] = str(path)
-    return record
+    return decoded(record)
 
 
 def stamp_id(when: str) -> str:

@@ -27,7 +27,14 @@ from .graph import TransferGraph
 from .intervals import DEFAULT_COVERAGE, Calibration, calibrate, interval_bounds
 from .io import scores_by_metric
 from .predicted_edges import none_if_nan, score_chunk, write_predictions
-from .versions import CHECKPOINTS, finish_version, get_predictor, new_version, stamp_id
+from .versions import (
+    CHECKPOINTS,
+    decoded,
+    finish_version,
+    get_predictor,
+    new_version,
+    stamp_id,
+)
 
 MODELS_PER_READ = 100  # models whose observed edges are read in one statement
 PAIRS_PER_CHUNK = 2_000_000  # pairs scored at once by `predict`
@@ -173,7 +180,7 @@ def train(store: Store, model: str | None = None, *,
         props["selection"] = json.dumps(selection, sort_keys=True)
     store.run(queries.get("predict/create-predictor").text, {"props": props}, write=True)
     store.run(queries.get("predict/set-current").text, {"id": pid}, write=True)
-    return {**props, "checkpoint": str(checkpoint), "current": True}
+    return decoded({**props, "checkpoint": str(checkpoint), "current": True})
 
 
 def save_checkpoint(store: Store, predictor, pid: str) -> Path:
@@ -208,7 +215,7 @@ def describe_selection(record: dict[str, Any]) -> list[str]:
     raw = record.get("selection")
     if not raw:
         return []
-    selection = json.loads(raw) if isinstance(raw, str) else raw
+    selection = decoded({"selection": raw})["selection"]
     lines = []
     for regime, what in (("cold", "datasets with no history"),
                          ("partial", "datasets with some history")):
@@ -425,7 +432,7 @@ def status(store: Store) -> dict[str, Any]:
         row = store.run(queries.get("predict/status").text, {"since": since})[0]
     stale = bool(row["last_observed_change"])
     # A predictor that reads scores learnt their weights from the scores it saw.
-    reads_scores = bool(record and json.loads(record.get("score_metrics") or "[]"))
+    reads_scores = bool(record and record.get("score_metrics"))
     stale = stale or bool(reads_scores and row["last_score_change"])
     return {"predictor": record, "observed": observed, "predicted": predicted,
             "version": record.get("version") if record else None,
