@@ -229,8 +229,9 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
               model_features: str | Path | None = None,
               dataset_features: str | Path | None = None, max_datasets: int | None = None,
               scores: str | Path | None = None, metric: str | None = None,
-              score_rows: str = "models", **options: Any):
-    """Run the paper's protocol on a matrix; returns a `BenchmarkResult`.
+              score_rows: str = "models", as_frame: bool = False, **options: Any):
+    """Run the paper's protocol on a matrix; returns a `BenchmarkResult` (`as_frame`: its
+    `to_frame()`, one row per method and metric).
 
     The matrix comes from input files (`data`: a folder, whose loader is detected unless
     `loader`/`spec` names it, or a records CSV) or, without `data`, from the database `db`.
@@ -283,9 +284,10 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
         graph = sample_datasets(graph, max_datasets)
         source += f"; a sample of {max_datasets} datasets"
     try:
-        return run_benchmark(graph, source=source, **arrays, **options)
+        result = run_benchmark(graph, source=source, **arrays, **options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return result.to_frame() if as_frame else result
 
 
 def open(db: str | Target | None = None) -> Graphrec:

@@ -130,3 +130,25 @@ def test_export_refuses_bad_targets_and_keeps_what_is_there(g, tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.csv"]  # no temporary left
     g.export(kept, overwrite=True)
     assert kept.read_text().startswith("model,dataset,source,score")
+
+
+def test_benchmark_results_as_a_frame(tmp_path: Path) -> None:
+    from graphrec.api import benchmark
+    from graphrec.synth import generate_zoo
+
+    zoo = generate_zoo(6, 30, 0.7, 2, tmp_path / "zoo")
+    options = dict(methods=["mean", "random"], protocol="holdout", seeds=2)
+    result = benchmark(zoo.files["records"].parent, **options)
+    frame = benchmark(zoo.files["records"].parent, as_frame=True, **options)
+    assert list(frame.columns) == ["method", "label", "metric", "mean", "std", "seconds",
+                                   "peak_rss_mib"]
+    assert set(frame.method) == {"mean", "random"}
+    for m in result.methods:  # the same figures as the result's own summary
+        summary = m.summary()
+        mine = frame[frame.method == m.key].set_index("metric")
+        assert set(mine.index) == set(summary)
+        for metric, (mean, _) in summary.items():
+            assert mine.loc[metric, "mean"] == pytest.approx(mean, nan_ok=True)
+    reps = result.to_frame(repetitions=True)
+    assert set(reps.repetition) == {0, 1}
+    assert len(reps) == sum(len(m.repetitions) * len(m.repetitions[0]) for m in result.methods)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .holdout import HOLDOUT_METRICS, REGIMES
 from .methods import SCORE_METHOD
 from .metrics import BUCKETS
 from .paper import AUTHORS_MEASURED, PAPER_SHAPE, PAPER_TABLE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COLUMNS", "LOWER_IS_BETTER", "BenchmarkResult", "MethodResult", "compare_default",
            "holdout_markdown", "paper_markdown", "subset_suffix"]
@@ -76,6 +79,23 @@ class BenchmarkResult:
                              "summary": {k: {"mean": v[0], "std": v[1]}
                                          for k, v in m.summary().items()},
                              "repetitions": m.repetitions} for m in self.methods]}
+
+    def to_frame(self, repetitions: bool = False) -> pd.DataFrame:
+        """A DataFrame, one row per method and metric: mean and std over repetitions (the
+        figures of the tables), seconds and peak memory; `repetitions`: one row per
+        method, repetition and metric with its value instead."""
+        from ..frames import rows_frame
+
+        if repetitions:
+            rows = [{"method": m.key, "repetition": i, "metric": k, "value": v}
+                    for m in self.methods for i, rep in enumerate(m.repetitions)
+                    for k, v in rep.items()]
+            return rows_frame(rows, ["method", "repetition", "metric", "value"])
+        rows = [{"method": m.key, "label": m.label, "metric": k, "mean": mean, "std": std,
+                 "seconds": m.seconds, "peak_rss_mib": m.peak_rss_mib}
+                for m in self.methods for k, (mean, std) in m.summary().items()]
+        return rows_frame(rows, ["method", "label", "metric", "mean", "std", "seconds",
+                                 "peak_rss_mib"])
 
     def markdown(self) -> str:
         """The result as Markdown tables, for the protocol it was run with."""

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..predict.graph import TransferGraph
@@ -24,6 +24,9 @@ from .inputs import detect_loader, given_features, load_matrix
 from .methods import SCORE_METHOD, get_method
 from .results import LOWER_IS_BETTER, BenchmarkResult, compare_default, subset_suffix
 from .runner import run_benchmark
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SuiteResult", "find_zoos", "run_suite"]
 
@@ -107,6 +110,16 @@ class SuiteResult:
                           f"{k} {v}" for k, v in self.wins().items()),
                   "", f"{len(self.zoos)} zoos in {self.seconds:.0f} s."]
         return "\n".join(parts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every zoo's `BenchmarkResult.to_frame()`, with a `zoo` column (the paper's
+        protocol on DomainNet as zoo "<name> (paper)")."""
+        import pandas as pd
+
+        parts = [r.to_frame().assign(zoo=name) for name, r in self.zoos.items()]
+        parts += [r.to_frame().assign(zoo=f"{name} (paper)") for name, r in self.paper.items()]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return frame[["zoo", *[c for c in frame.columns if c != "zoo"]]] if parts else frame
 
     def as_dict(self) -> dict[str, Any]:
         return {"config": self.config, "seconds": self.seconds, "summary": self.summary(),
