@@ -8,11 +8,13 @@ input", 1 "something else failed", 130 "interrupted".
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -49,6 +51,30 @@ def _json_showwarning(message: Warning | str, category: type[Warning], filename:
     text = str(message)
     click.echo(json.dumps({"warning": text, "category": category.__name__},
                           ensure_ascii=False), err=True)
+
+
+@contextlib.contextmanager
+def _no_library_progress() -> Iterator[None]:
+    """Under --json, no progress bars from the libraries graphrec calls either: the
+    sentence encoder of --text-features (transformers) draws one while loading weights."""
+    loaded = sys.modules.get("transformers.utils.logging")
+    if loaded is not None:  # imported already: its switch, put back afterwards
+        was = loaded.is_progress_bar_enabled()
+        loaded.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if was:
+                loaded.enable_progress_bar()
+        return
+    unset = "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ  # read when transformers loads
+    if unset:
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    try:
+        yield
+    finally:
+        if unset:
+            os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
 
 
 def handle_errors(fn: Callable) -> Callable:
@@ -90,7 +116,7 @@ class JsonErrorsGroup(click.Group):
         if "--json" not in argv or kwargs.get("standalone_mode") is False:
             return super().main(argv, *pos, **kwargs)
         kwargs["standalone_mode"] = False
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _no_library_progress():
             warnings.showwarning = _json_showwarning
             try:
                 rv = super().main(argv, *pos, **kwargs)
