@@ -20,6 +20,32 @@ REPO = Path(__file__).resolve().parents[1]
 DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data/domainnet"))
 ZOOS = Path(os.environ.get("GRAPHREC_ZOOS", REPO.parent / "shared/data"))
 NEO4J_URI = os.environ.get("GRAPHREC_TEST_NEO4J_URI")
+DOMAINNET_RECORDS = DOMAINNET / "record_domainnet_10_270.csv"
+ZOOS_PROBE = ZOOS / "zoos" / "medmnist_sources" / "records.csv"
+
+
+def _where(variable: str, default: str, folder: str) -> str:
+    """How the tests chose the folder, and how to point them elsewhere."""
+    if os.environ.get(variable):
+        return f"{variable}={os.environ[variable]} holds no such file"
+    return f"put the data in {default} beside this checkout, or set {variable} to {folder}"
+
+
+def skip_without_domainnet() -> None:
+    """Skip (saying which file was looked for, and how to turn the test on) without the
+    paper's data (README, "The paper's data")."""
+    if not DOMAINNET_RECORDS.exists():
+        pytest.skip(f"the paper's data is missing: no {DOMAINNET_RECORDS}; "
+                    + _where("GRAPHREC_DOMAINNET", "../shared/data/domainnet",
+                             "the folder holding it (README: The paper's data)"))
+
+
+def skip_without_zoos() -> None:
+    """Skip without the published zoos (README, "Benchmark": the zoos)."""
+    if not ZOOS_PROBE.exists():
+        pytest.skip(f"the published zoos are missing: no {ZOOS_PROBE}; "
+                    + _where("GRAPHREC_ZOOS", "../shared/data/zoos",
+                             "the folder that holds zoos/ (README: Benchmark)"))
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +63,14 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 @pytest.fixture
 def domainnet() -> Path:
-    if not (DOMAINNET / "record_domainnet_10_270.csv").exists():
-        pytest.skip(f"the paper's data is not at {DOMAINNET} (set GRAPHREC_DOMAINNET)")
+    skip_without_domainnet()
     return DOMAINNET
 
 
 @pytest.fixture
 def zoos() -> Path:
     """The folder holding the published zoos (`zoos/<name>/records.csv`)."""
-    if not (ZOOS / "zoos" / "medmnist_sources" / "records.csv").exists():
-        pytest.skip(f"the published zoos are not under {ZOOS}/zoos (set GRAPHREC_ZOOS)")
+    skip_without_zoos()
     return ZOOS / "zoos"
 
 

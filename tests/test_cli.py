@@ -113,8 +113,9 @@ def test_ingest_bad_file_exit_2_with_json_problems(tmp_path: Path) -> None:
     assert result.exit_code == 2
     data = json.loads(result.stdout)
     assert data["error"].startswith("1 problem found in the input; nothing was written")
-    assert [(p["row"], p["column"]) for p in data["problems"]] == [(2, "accuracy")]
-    assert "bad.csv:2" in result.stderr
+    assert [(p["file"], p["row"], p["column"]) for p in data["problems"]] == [
+        (str(bad), 2, "accuracy")]
+    assert result.stderr == ""  # under --json, the JSON on stdout is the whole message
 
 
 def test_stats_json_and_table(db: Path) -> None:
@@ -355,6 +356,94 @@ def test_unknown_scheme_exit_2() -> None:
     result = run("--db", "mysql://x", "stats")
     assert result.exit_code == 2
     assert "unknown database address scheme 'mysql'" in result.stderr
+
+
+# -- --json: JSON and nothing else, whatever went wrong --------------------------------------
+
+def json_only(result: Result) -> list[dict]:
+    """The whole of stdout is one JSON document; stderr holds nothing but JSON lines
+    (warnings). Returns the stderr objects."""
+    json.loads(result.stdout)
+    return [json.loads(line) for line in result.stderr.splitlines()]
+
+
+@pytest.mark.parametrize(("args", "code", "says"), [
+    (("db", "--json"), 2, "No such option '--json'"),  # a group without its subcommand
+    (("db", "nosuch", "--json"), 2, "No such command 'nosuch'"),
+    (("db", "start", "--idle", "-1", "--json"), 2, "Invalid value for '--idle'"),
+    (("predictors", "use", "--json"), 2, "Missing argument 'ID'"),
+    (("predictors", "drop", "nope", "--json"), 2, "no predictor 'nope'"),
+    (("plot", "dataset", "--json"), 2, "Missing argument 'DATASET'"),
+    (("plot", "matrix", "--json"), 2, "Missing option '--out'"),
+    (("plot", "matrix", "--out", "m.txt", "--json"), 2, ".png, .svg or .pdf"),
+    (("explain", "a", "--json"), 2, "Missing argument 'MODEL'"),
+    (("query", "nosuch", "--json"), 2, "no query named 'nosuch'"),
+    (("score", "--json"), 2, "name the MODEL and the DATASET"),
+    (("benchmark", "--methods", ",", "--json"), 2, "--methods is empty"),
+    (("predict", "--stream", "--keep", "--json"), 2, "--stream writes nothing"),
+    (("ingest", "no/such/records.csv", "--json"), 2, "1 problem found in the input"),
+    (("--db", "mysql://x", "stats", "--json"), 2, "unknown database address scheme"),
+    (("--db", "redis://127.0.0.1:1", "stats", "--json"), 1, "cannot reach FalkorDB"),
+])
+def test_json_errors_are_json_on_stdout_and_nothing_on_stderr(
+        args: tuple[str, ...], code: int, says: str) -> None:
+    result = run(*args)
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    error = json.loads(result.stdout)
+    assert set(error) == {"error", "problems"} and says in error["error"], error
+    assert result.stderr == ""
+    # The same without --json: the human message on stderr, nothing on stdout.
+    plain = run(*[a for a in args if a != "--json"])
+    assert plain.exit_code == code and plain.stdout == ""
+    assert plain.stderr.startswith(("error: ", "Usage: ")), plain.stderr
+
+
+def test_json_warnings_are_json_lines_on_stderr(db: Path) -> None:
+    ok("--db", str(db), "train", "--model", "mean", "--no-intervals")
+    args = ("--db", str(db), "recommend", "new_one", "--domain", "sketchh", "--labels", "zzz")
+    result = ok(*args, "--json")
+    assert json.loads(result.stdout)  # the ranked models, as without the warnings
+    warned = json_only(result)
+    assert [w["category"] for w in warned] == ["UnseenMetadataWarning"] * 2
+    assert "domain 'sketchh' is in no dataset" in warned[0]["warning"]
+    assert "none of the labels" in warned[1]["warning"]
+    plain = ok(*args)
+    assert plain.stderr.startswith("warning: domain 'sketchh' is in no dataset")
+
+
+def test_json_python_warnings_crashes_and_interrupts(db: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    real = workflow.status
+
+    def warns(store):  # a library's warning, printed by Python's warnings machinery
+        warnings.warn("something odd", RuntimeWarning, stacklevel=1)
+        return real(store)
+
+    monkeypatch.setattr(workflow, "status", warns)
+    result = ok("--db", str(db), "status", "--json")
+    assert json.loads(result.stdout)["observed"] == 6
+    assert json_only(result) == [{"warning": "something odd", "category": "RuntimeWarning"}]
+
+    def crashes(store):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(workflow, "status", crashes)
+    result = run("--db", str(db), "status", "--json")
+    assert result.exit_code == 1 and result.stderr == ""
+    assert "unexpected RuntimeError: a bug" in json.loads(result.stdout)["error"]
+    assert isinstance(run("--db", str(db), "status").exception, RuntimeError)  # traceback
+
+    def interrupted(store):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workflow, "status", interrupted)
+    result = run("--db", str(db), "status", "--json")
+    assert result.exit_code == 130 and result.stderr == ""
+    assert json.loads(result.stdout)["error"].startswith("interrupted")
+    plain = run("--db", str(db), "status")
+    assert plain.exit_code == 130 and plain.stderr.startswith("interrupted")
 
 
 # -- processes ---------------------------------------------------------------------------------

@@ -153,9 +153,10 @@ def test_kill_server_mid_ingest_then_ingest_converges(tmp_path: Path) -> None:
         time.sleep(0.01)
     assert 0 < seen < zoo.records, "the kill must land in the middle of the ingest"
     os.kill(state["pid"], signal.SIGKILL)
-    _, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1
-    assert "run the command again" in err
+    assert err == ""  # --json: the error is the JSON object on stdout, and only there
+    assert "run the command again" in json.loads(out)["error"]
 
     again = subprocess.run(_ingest_cmd(db, zoo.files), capture_output=True, text=True,
                            timeout=300)

@@ -14,7 +14,7 @@ from graphrec.predict.features import NodeEncoder, dataset_encoder, model_encode
 from graphrec.predict.graph import TransferGraph
 from graphrec.predict.io import from_zoo
 
-from .conftest import DOMAINNET
+from .conftest import DOMAINNET, skip_without_domainnet
 
 
 def f32(rows: list[list[float]]) -> np.ndarray:
@@ -224,8 +224,7 @@ def test_default_encoder_configuration() -> None:
 
 @pytest.fixture(scope="module")
 def paper_graph() -> TransferGraph:
-    if not (DOMAINNET / "record_domainnet_10_270.csv").exists():
-        pytest.skip(f"the paper's data is not at {DOMAINNET} (set GRAPHREC_DOMAINNET)")
+    skip_without_domainnet()
     return from_zoo(graphrec.load(DOMAINNET, loader="domainnet"))
 
 

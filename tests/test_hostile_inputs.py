@@ -37,13 +37,20 @@ def dump(db: str) -> dict:
 
 def refused(db: str, *args: str, says: tuple[str, ...]) -> Result:
     """Run the CLI with a hostile input: exit 2, every phrase of `says` in the message,
-    the graph unchanged afterwards (and the server answering)."""
+    the graph unchanged afterwards (and the server answering). The message is stderr, or
+    under --json the JSON error object on stdout (its error and its problems' reasons),
+    with nothing at all on stderr."""
     before = dump(db)
     result = cli(db, *args)
     assert result.exit_code == 2, (result.output, result.exception)
     assert "Traceback" not in result.output
+    message = result.stderr
+    if "--json" in args:
+        assert result.stderr == "", result.stderr
+        error = json.loads(result.stdout)
+        message = "\n".join([error["error"], *(p["reason"] for p in error["problems"])])
     for phrase in says:
-        assert phrase in result.stderr, (phrase, result.stderr)
+        assert phrase in message, (phrase, message)
     assert dump(db) == before
     return result
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DOMAINNET, REPO
+from .conftest import DOMAINNET, REPO, skip_without_domainnet
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -18,8 +18,7 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     from nbclient import NotebookClient
 
     if path.stem == "reproduce_paper":
-        if not (DOMAINNET / "record_domainnet_10_270.csv").exists():
-            pytest.skip(f"the paper's data is not at {DOMAINNET} (set GRAPHREC_DOMAINNET)")
+        skip_without_domainnet()
         monkeypatch.setenv("GRAPHREC_DOMAINNET", str(DOMAINNET))
 
     nb = nbformat.read(path, as_version=4)

@@ -61,6 +61,7 @@ def test_cli_train_with_text_features(tmp_path: Path) -> None:
                                    "--text-features", "--json"])
     assert trained.exit_code == 0, trained.output
     assert json.loads(trained.stdout)["hyperparameters"]["text"] is True
+    assert trained.stderr == ""  # --json: not even the encoder's "Loading weights" bar
     refused = runner.invoke(main, ["--db", db, "train", "--model", "mean", "--text-features"])
     assert refused.exit_code == 2 and "needs a predictor that reads node features" in (
         refused.stderr)
