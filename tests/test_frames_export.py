@@ -152,3 +152,31 @@ def test_benchmark_results_as_a_frame(tmp_path: Path) -> None:
     reps = result.to_frame(repetitions=True)
     assert set(reps.repetition) == {0, 1}
     assert len(reps) == sum(len(m.repetitions) * len(m.repetitions[0]) for m in result.methods)
+
+
+def test_cli_export(zoo, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from graphrec.cli import main
+
+    db = zoo[0]
+    out = tmp_path / "m.parquet"
+    ran = CliRunner().invoke(main, ["--db", db, "export", str(out), "--json"])
+    assert ran.exit_code == 0, ran.output
+    info = json.loads(ran.stdout)
+    assert info["rows"] == MODELS * DATASETS == len(pd.read_parquet(out))
+    assert info["format"] == "parquet" and info["predictor"]
+    text = CliRunner().invoke(main, ["--db", db, "export", str(tmp_path / "grid"), "--format",
+                                     "csv", "--wide"])
+    assert text.exit_code == 0 and "rows (wide)" in text.output
+    assert pd.read_csv(tmp_path / "grid", index_col=0).shape == (MODELS, DATASETS)
+    for args, words in [([str(out)], "--force"),
+                        ([str(tmp_path / "m.txt")], "suffix"),
+                        ([str(tmp_path / "x.csv"), "--predictor", "nope"], "no predictor"),
+                        ([str(tmp_path / "x.csv"), "--format", "xlsx"], "xlsx")]:
+        refused = CliRunner().invoke(main, ["--db", db, "export", *args, "--json"])
+        assert refused.exit_code == 2, refused.output
+        assert words in json.loads(refused.stdout)["error"] and refused.stderr == ""
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "m.txt").exists()

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from .. import queries
-from ..api import resolve_spec
 from ..errors import UsageError
 from ..loaders import build, builtin_specs
+from ..loaders.read import resolve_spec
 from .group import Context, main, pass_ctx, score_matrix_options
 from .output import emit_json, format_table, handle_errors
 
@@ -308,3 +308,27 @@ def info(obj: Context, as_json: bool) -> None:
         for key, value in data.items():
             click.echo(f"{key:>10}: {value:.4f}" if isinstance(value, float)
                        else f"{key:>10}: {value}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]),
+              help="The file format (default: from the suffix, .csv or .parquet).")
+@click.option("--predictor", "predictor_id", metavar="ID",
+              help="Whose predictions fill the unmeasured pairs (default: the current one).")
+@click.option("--wide", is_flag=True,
+              help="A models x datasets grid of scores instead of one row per pair.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@pass_ctx
+@handle_errors
+def export(obj: Context, out: Path, fmt: str | None, predictor_id: str | None, wide: bool,
+           force: bool, as_json: bool) -> None:
+    """Write the completed matrix to OUT (CSV or Parquet): one row per (model, dataset),
+    its measured accuracy (runs, std) or else its predicted score with the interval."""
+    with obj.open() as g:
+        info = g.export(out, format=fmt, predictor=predictor_id, wide=wide, overwrite=force)
+    emit_json(info) if as_json else click.echo(
+        f"wrote {info['file']}: {info['rows']} rows ({info['form']}), {info['observed']} "
+        f"observed and {info['predicted']} predicted pairs"
+        + (f" by {info['predictor']}" if info["predictor"] else ""))

@@ -55,7 +55,7 @@ def train(obj: Context, model: str, epochs: int | None, seed: int | None, device
         emit_json(record)
         return
     loss = record.get("train_loss")
-    read = json.loads(record.get("score_metrics") or "[]")
+    read = record.get("score_metrics") or []
     click.echo(f"trained {record['id']} on {record['trained_on_edges']} observed edges in "
                f"{record['fit_seconds']:.1f} s" + (f" (train loss {loss:.5f})" if loss else "")
                + (f"; reads scores: {', '.join(read)}" if read else "")
