@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import queries
 from .errors import UsageError
-from .predict.versions import get_predictor
+from .predict.versions import shown_predictor
 from .predict.workflow import MODELS_PER_READ, read_nodes, served
 from .store import Store
 
@@ -42,12 +42,7 @@ def completed_matrix(store: Store, predictor_id: str | None = None) -> pd.DataFr
     model then dataset. An observed pair is never also listed as predicted."""
     import pandas as pd
 
-    record = None
-    try:
-        record = get_predictor(store, predictor_id)
-    except UsageError:
-        if predictor_id:
-            raise
+    record = shown_predictor(store, predictor_id)
     bound = served(record)
     models = [r["name"] for r in read_nodes(store, "models")]
     observed_q = queries.get("export/observed")

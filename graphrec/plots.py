@@ -56,7 +56,7 @@ def plot_matrix(store: Store, out: Path, predictor_id: str | None = None,
     """Models (rows, grouped by family) x datasets (columns, grouped by domain): observed
     accuracies in full colour, the current predictor's scores of the other pairs faded."""
     from .predict.graph import sample_datasets
-    from .predict.versions import get_predictor
+    from .predict.versions import shown_predictor
     from .predict.workflow import load_predictor, read_graph
 
     out = _check_out(out)
@@ -66,12 +66,8 @@ def plot_matrix(store: Store, out: Path, predictor_id: str | None = None,
     shown = sample_datasets(graph, max_datasets)
     matrix = shown.matrix()
     predicted = np.full(matrix.shape, np.nan)
-    try:
-        predictor = load_predictor(get_predictor(store, predictor_id))
-    except UsageError:
-        if predictor_id:
-            raise
-        predictor = None  # no predictor yet: the observed matrix alone
+    record = shown_predictor(store, predictor_id)  # None: the observed matrix alone
+    predictor = load_predictor(record) if record is not None else None
     if predictor is not None:
         predicted = predictor.predict(shown, shown.all_pairs()).reshape(matrix.shape)
         predicted[np.isfinite(matrix)] = np.nan

@@ -126,6 +126,25 @@ def test_nothing_in_graphrec_imports_the_compatibility_module() -> None:
     assert not found, f"import from the modules it re-exports instead: {found}"
 
 
+def test_the_readme_layout_names_every_module() -> None:
+    """README's Development section lists each module by file name, under its folder."""
+    readme = (ROOT.parent / "README.md").read_text()
+    section = readme[readme.index("## Development"):]
+    layout = section[:section.index("- `make test`")]
+    missing = []
+    for path in modules().values():
+        folder = path.parent.relative_to(ROOT.parent).as_posix()
+        entry = layout.find(f"`{folder}/`")
+        if path.name == "__init__.py":
+            if entry < 0:
+                missing.append(folder + "/")
+            continue
+        part = layout[entry:layout.find("\n  - ", entry + 1)] if entry >= 0 else ""
+        if f"`{path.name}`" not in part:
+            missing.append(path.relative_to(ROOT.parent).as_posix())
+    assert not missing, f"README's Development layout does not name: {sorted(missing)}"
+
+
 if __name__ == "__main__":
     edges = graph()
     for component in cycles(edges):

@@ -23,7 +23,7 @@ from ..store import Store
 __all__ = ["CHECKPOINTS", "DELETE_BATCH", "JSON_PROPERTIES", "checkpoint_file",
            "clear_predictions", "decoded",
            "drop_predictor", "finish_version", "get_predictor", "list_predictors",
-           "new_version", "stamp_id", "use_predictor"]
+           "new_version", "shown_predictor", "stamp_id", "use_predictor"]
 
 DELETE_BATCH = 50_000  # predicted edges deleted per statement
 #: The folder under the store's `data_dir` that holds predictor checkpoints.
@@ -89,6 +89,18 @@ def get_predictor(store: Store, predictor_id: str | None = None) -> dict[str, An
         if not rows:
             raise UsageError("no trained predictor in this database; run `graphrec train`")
     return _resolved(store, rows[0]["predictor"])
+
+
+def shown_predictor(store: Store, predictor_id: str | None = None) -> dict[str, Any] | None:
+    """The predictor whose predictions a read shows beside the observed edges: the given
+    one (an unknown id is a UsageError), else the current one, None while none is trained
+    (the read shows observed edges alone)."""
+    if predictor_id:
+        return get_predictor(store, predictor_id)
+    try:
+        return get_predictor(store)
+    except UsageError:
+        return None
 
 
 def list_predictors(store: Store) -> list[dict[str, Any]]:

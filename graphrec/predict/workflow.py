@@ -33,6 +33,7 @@ from .versions import (
     finish_version,
     get_predictor,
     new_version,
+    shown_predictor,
     stamp_id,
 )
 
@@ -378,12 +379,7 @@ def recommend(store: Store, dataset: str, k: int | None = 5,
         raise UsageError(f"no dataset named {dataset!r} in the graph.{hint} To recommend for "
                          "a new dataset, describe it: graphrec recommend NAME --domain ... "
                          "--num-classes ... (see --help)")
-    record = None
-    try:
-        record = get_predictor(store, predictor_id)
-    except UsageError:
-        if predictor_id:
-            raise
+    record = shown_predictor(store, predictor_id)
     q = queries.get("recommend")
     if k is None:
         k = max(1, store.counts()["nodes"].get("Model", 0))
@@ -415,10 +411,7 @@ def status(store: Store) -> dict[str, Any]:
     """The current predictor, observed and predicted counts, and whether predictions are
     stale: observed edges, or the scores it reads, written after training read the graph
     (`last_observed_change` / `last_score_change`: the latest such write, else None)."""
-    try:
-        record: dict[str, Any] | None = get_predictor(store)
-    except UsageError:
-        record = None
+    record = shown_predictor(store)
     observed = store.run(queries.get("predict/count-observed").text)[0]["observed"]
     predicted = 0
     if record is not None and record.get("version"):
