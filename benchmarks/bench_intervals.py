@@ -2,6 +2,7 @@
 
     python benchmarks/bench_intervals.py                     # DomainNet + ../shared/data/zoos
     python benchmarks/bench_intervals.py --methods auto,mean --seeds 5 --json out/iv.json
+    python benchmarks/bench_intervals.py --seeds 10 --first-seed 10   # the README's table
 
 The held-out protocol of `graphrec benchmark --protocol holdout` (a quarter of the
 datasets hidden whole, half the entries of the others), and inside each repetition what
@@ -101,6 +102,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="auto,hla,linear,mean")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="repetitions use seeds FIRST..FIRST+SEEDS-1")
     parser.add_argument("--coverage", type=float, default=0.8)
     parser.add_argument("--max-datasets", type=int, default=600)
     parser.add_argument("--json", type=Path)
@@ -115,7 +118,8 @@ def main() -> None:
     for name, graph in real_zoos(args.max_datasets):
         for method in methods:
             start = time.perf_counter()
-            reps = [one(graph, method, seed, levels) for seed in range(args.seeds)]
+            seeds = range(args.first_seed, args.first_seed + args.seeds)
+            reps = [one(graph, method, seed, levels) for seed in seeds]
             row: dict = {"zoo": name, "method": method,
                          "seconds": round(time.perf_counter() - start, 1),
                          **pooled(reps, args.coverage),
