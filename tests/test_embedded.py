@@ -221,3 +221,39 @@ def test_killed_graphrec_mid_ingest_leaves_no_lock_behind(tmp_path: Path) -> Non
                            datasets=zoo.files["datasets"])
         assert summary.transfers.created + summary.transfers.unchanged == zoo.records
         assert g.stats()["relationships"]["TRANSFERS_TO"] == zoo.records
+
+
+def test_a_server_that_stalls_while_loading_is_started_again(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """FalkorDB now and then hangs while loading its snapshot. A stopped process is the
+    same to the outside (no CPU, no log): the first server is stopped (SIGSTOP) before it
+    answers, and the start kills it and starts another, with a warning; the data is all
+    there."""
+    import signal
+
+    from graphrec.store import embedded
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("the stall check reads CPU time from /proc")
+    db = tmp_path / "db"
+    zoo = generate_zoo(6, 40, 0.5, 1, tmp_path / "zoo")
+    with graphrec.open(str(db)) as g:
+        g.ingest(zoo.files["records"], models=zoo.files["models"])
+        before = g.stats()
+    pidfile = db / "falkordb" / "redis.pid"
+    stopped: list[int] = []
+    ping = embedded.EmbeddedServer._ping
+
+    def stop_the_first_server(self, socket: str, password: str, timeout: float = 2.0):
+        if not stopped:  # the first server, before its first answer
+            stopped.append(int(pidfile.read_text()))
+            os.kill(stopped[0], signal.SIGSTOP)
+        return ping(self, socket, password, timeout=0.2)
+
+    monkeypatch.setattr(embedded, "STALL_S", 1.0)
+    monkeypatch.setattr(embedded.EmbeddedServer, "_ping", stop_the_first_server)
+    with pytest.warns(UserWarning, match="stalled while loading"), \
+            graphrec.open(str(db)) as g:
+        assert g.stats() == before
+        assert g.store.server_pid != stopped[0]
+    _wait_gone(stopped[0])

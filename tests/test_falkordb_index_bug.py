@@ -10,6 +10,15 @@ that lookup finds nothing for the node with id 0. In graphrec that node is the f
 ingested, or the first dataset when datasets came first (FalkorDB also hands a freed id 0 to
 the next new node).
 
+Reproduction for a FalkorDB report (redis-server --enable-debug-command yes):
+
+    GRAPH.QUERY g "CREATE INDEX FOR ()-[r:R]-() ON (r.k)"
+    GRAPH.QUERY g "CREATE (a:A {n:0})-[:R {k:1}]->(b:B), (:A {n:2})-[:R {k:1}]->(b)"
+    GRAPH.QUERY g "MATCH (a:A)-[r:R {k:1}]->(:B) RETURN id(a)"        -> 0, 2
+    DEBUG RELOAD
+    GRAPH.QUERY g "MATCH (a:A)-[r:R {k:1}]->(:B) RETURN id(a)"        -> 2 only
+    GRAPH.QUERY g "MATCH ()-[r:R {k:1}]->() RETURN id(startNode(r))"  -> 0, 2
+
 Each test builds a zoo through graphrec, closes it (the embedded server stops, because the
 fixtures set GRAPHREC_SERVER_IDLE=0), opens it again (the server reloads the snapshot) and
 checks the product queries against the edges read back without any property filter.

@@ -35,17 +35,24 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from ..errors import ServerError, UsageError
-from .process import binaries, is_server, pid_alive
+from .admin import admin_client, compact
+from .process import binaries, cpu_seconds, is_server, pid_alive
 from .serverlog import REFUSED_WRITE, account
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
 START_TIMEOUT_S = float(os.environ.get("GRAPHREC_SERVER_START_TIMEOUT", "300"))
+#: A starting server that neither used CPU nor wrote its log for this long is stalled, not
+#: slow. FalkorDB 4.16 now and then hangs for good after "Constructing indexes" while
+#: loading a snapshot (seen about once in a thousand starts under load); it is killed and
+#: started again (`START_ATTEMPTS` in all). Only where /proc shows CPU time (Linux).
+STALL_S = float(os.environ.get("GRAPHREC_SERVER_STALL", "20"))
+START_ATTEMPTS = 3
 DEFAULT_IDLE_S = 900.0
-COMPACT_TIMEOUT_S = 600.0
 
 
 def idle_seconds() -> float:
@@ -63,55 +70,14 @@ def idle_seconds() -> float:
     return value
 
 
-def rewrite_log(client, timeout: float) -> None:
-    """Fold the append-only log into a snapshot (BGREWRITEAOF; one already running counts)
-    and wait up to `timeout` seconds for it. A server that goes away meanwhile is a
-    ServerError; the other redis errors are the caller's to handle."""
-    import redis
-
-    try:
-        try:
-            client.bgrewriteaof()
-        except redis.exceptions.ResponseError as exc:
-            if "already in progress" not in str(exc):
-                raise
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            info = client.info("persistence")
-            if not (info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled")):
-                return
-            time.sleep(0.05)
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        raise ServerError(f"the database server went away while folding its log into a "
-                          f"snapshot ({exc}); run the command again: the log alone holds "
-                          "every committed write") from exc
+class _Stalled(Exception):
+    """A starting server that stopped making progress (its log's last lines attached)."""
 
 
-def _compact(client) -> None:
-    """Before a shutdown: fold the log into a snapshot unless it nearly is one already, so
-    that the next start loads a snapshot instead of replaying every write. Best effort:
-    the log alone is complete."""
-    import redis
-
-    try:
-        persistence = client.info("persistence")
-        tail = persistence.get("aof_current_size", 0) - persistence.get("aof_base_size", 0)
-        if persistence.get("aof_base_size") is not None and tail < (1 << 20):
-            return  # the log is a snapshot and a short tail already
-        rewrite_log(client, COMPACT_TIMEOUT_S)
-    except (redis.exceptions.RedisError, ServerError):
-        return
-
-
-def _admin_client(socket: str, password: str, timeout: float):
-    """A client that never retries: a retry after SHUTDOWN or against a dead server only
-    adds seconds of back-off."""
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return redis.Redis(unix_socket_path=socket, password=password, socket_timeout=timeout,
-                       socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
+def _tail(log: Path, lines: int = 8) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    return ""
 
 
 class EmbeddedServer:
@@ -231,7 +197,7 @@ class EmbeddedServer:
         state = self.live_state()
         if state is None:
             return None
-        client = _admin_client(state["socket"], state["password"], 5)
+        client = admin_client(state["socket"], state["password"], 5)
         try:
             server, memory = client.info("server"), client.info("memory")
             persistence = client.info("persistence")
@@ -331,7 +297,7 @@ class EmbeddedServer:
         """'ok', 'loading' or 'down'."""
         import redis
 
-        client = _admin_client(socket, password, timeout)
+        client = admin_client(socket, password, timeout)
         try:
             client.ping()
             return "ok"
@@ -379,6 +345,20 @@ class EmbeddedServer:
         return str(short / f"{digest}.sock")
 
     def _start(self, idle: float) -> dict:
+        """Start the server; one that stalls while loading is killed and started again."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._launch(idle)
+            except _Stalled as stalled:
+                if attempt == START_ATTEMPTS:
+                    raise ServerError(f"the database server in {self.dir} stalled while "
+                                      f"loading its data {START_ATTEMPTS} times. Last lines "
+                                      f"of its log:\n{stalled}") from None
+                warnings.warn(f"the database server stalled while loading its data (no CPU "
+                              f"and no log for {STALL_S:g} s); started it again", stacklevel=2)
+        raise AssertionError("unreachable")
+
+    def _launch(self, idle: float) -> dict:
         redis_server, module = binaries()
         socket = self._socket_path()
         Path(socket).unlink(missing_ok=True)
@@ -417,6 +397,8 @@ class EmbeddedServer:
                               f" (see {log})")
         deadline = time.monotonic() + START_TIMEOUT_S
         pid = 0
+        progress: tuple[float | None, int] = (None, -1)  # (CPU seconds, log size) last seen
+        moved = time.monotonic()
         while time.monotonic() < deadline:
             if not pid and pidfile.exists():
                 with contextlib.suppress(ValueError, OSError):
@@ -431,10 +413,16 @@ class EmbeddedServer:
                          "started_at": time.time(), "watchdog": 0}
                 self._write_state(state)
                 return state
+            if pid:
+                now = (cpu_seconds(pid), log.stat().st_size if log.exists() else 0)
+                if now != progress:
+                    progress, moved = now, time.monotonic()
+                elif now[0] is not None and time.monotonic() - moved > STALL_S:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, 9)  # loading only reads the files: nothing is lost
+                    raise _Stalled(_tail(log))
             time.sleep(0.05)
-        tail = ""
-        with contextlib.suppress(OSError):
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
+        tail = _tail(log)
         if pid and pid_alive(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, 15)
@@ -449,9 +437,9 @@ class EmbeddedServer:
         state = self.read_state()
         if not state:
             return
-        client = _admin_client(state["socket"], state["password"], 30)
+        client = admin_client(state["socket"], state["password"], 30)
         try:
-            _compact(client)
+            compact(client)
             client.shutdown(nosave=True)  # the append-only file already holds every write
         except redis.exceptions.ConnectionError:
             pass  # it closes the connection as it goes

@@ -12,6 +12,7 @@ from falkordb.helpers import stringify_param_value
 
 from ..config import Target, host_port
 from ..errors import StoreError
+from .admin import rewrite_log
 from .base import (
     NOT_AN_ENTITY,
     RELATIONSHIP_INDEXES,
@@ -24,7 +25,7 @@ from .base import (
     relationship_form,
 )
 from .compact import Unsupported, read_rows
-from .embedded import EmbeddedServer, rewrite_log
+from .embedded import EmbeddedServer
 
 LOCK_TTL_S = 60.0  # renewed while held (`_renewed`): a dead holder's lock expires
 LOCK_WAIT_S = 600.0

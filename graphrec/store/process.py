@@ -56,3 +56,15 @@ def is_server(pid: int) -> bool:
         except (OSError, subprocess.SubprocessError):
             return True  # cannot tell: trust the pid, as before
     return "redis-server" in command
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time `pid` has used so far (user + system), None where /proc cannot tell
+    (macOS, or the process is gone): what tells a server that is slowly loading a large
+    graph from one that hangs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
