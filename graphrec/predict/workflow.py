@@ -213,10 +213,9 @@ def save_checkpoint(store: Store, predictor, pid: str) -> Path:
 def describe_selection(record: dict[str, Any]) -> list[str]:
     """For people: what an `auto` predictor chose per regime, and how well that ranked on
     held-out datasets of this graph (empty for other predictors)."""
-    raw = record.get("selection")
-    if not raw:
+    selection = record.get("selection")  # decoded, as every record reader hands it
+    if not selection:
         return []
-    selection = decoded({"selection": raw})["selection"]
     lines = []
     for regime, what in (("cold", "datasets with no history"),
                          ("partial", "datasets with some history")):

@@ -32,11 +32,8 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): trust kill()
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+    fields = _stat_fields(pid)
+    return fields is None or fields[0] != "Z"  # no /proc (macOS): trust kill()
 
 
 def is_server(pid: int) -> bool:
@@ -62,9 +59,20 @@ def cpu_seconds(pid: int) -> float | None:
     """CPU time `pid` has used so far (user + system), None where /proc cannot tell
     (macOS, or the process is gone): what tells a server that is slowly loading a large
     graph from one that hangs."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
         ticks = os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError):
         return None
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name (which may hold spaces and parentheses), from
+    the state on; None without /proc or once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
