@@ -31,6 +31,8 @@ import itertools
 import math
 from pathlib import Path
 
+import pytest
+
 import graphrec
 from graphrec import queries
 from graphrec.predict.versions import get_predictor
@@ -173,28 +175,14 @@ def _check_reingest(g, files, first_summary, wrong: dict) -> None:
         wrong["ingest/compare-scores"] = f"created, updated, unchanged = {got}, not (0, 0, {total})"
 
 
-def test_model_with_id_0_after_reopen(db_uri: str, tmp_path: Path) -> None:
-    """The first model ingested (id 0 on FalkorDB) keeps its predictions and scores in
-    export, suggest and score-agreement once the database is opened again."""
-    files, summary, first_dataset, _ = _build(db_uri, tmp_path, "model")
+@pytest.mark.parametrize("first", ["model", "dataset"])
+def test_the_node_with_id_0_after_reopen(db_uri: str, tmp_path: Path, first: str) -> None:
+    """The node created first (id 0 on FalkorDB: the first model ingested, or a dataset
+    written before any model) keeps its predictions and scores in recommend, export,
+    suggest, score-agreement and top-models-by-score, and a repeated ingest of the same
+    scores finds them, once the database is opened again."""
+    files, summary, first_dataset, _ = _build(db_uri, tmp_path, first)
     with graphrec.open(db_uri) as g:  # the embedded server reloads its snapshot
-        t = _truth(g)
-        wrong: dict = {}
-        _check_recommend(g, t, wrong)
-        _check_matrix(g, t, wrong)
-        _check_best_unmeasured(g, t, wrong)
-        _check_score_agreement(g, t, wrong)
-        _check_top_models_by_score(g, t, first_dataset, wrong)
-        _check_reingest(g, files, summary, wrong)
-    assert not wrong, f"wrong answers after reopening: {wrong}"
-
-
-def test_dataset_with_id_0_after_reopen(db_uri: str, tmp_path: Path) -> None:
-    """A dataset created first (id 0 on FalkorDB) keeps its scores in top-models-by-score,
-    and a repeated ingest of the same scores finds them, once the database is opened
-    again."""
-    files, summary, first_dataset, _ = _build(db_uri, tmp_path, "dataset")
-    with graphrec.open(db_uri) as g:
         t = _truth(g)
         wrong: dict = {}
         _check_recommend(g, t, wrong)
