@@ -40,7 +40,7 @@ from graphrec.benchmark import matrix_graph, run_benchmark
 from graphrec.benchmark.inputs import feature_files, load_features
 from graphrec.benchmark.masks import authors_mask
 from graphrec.benchmark.metrics import evaluate
-from graphrec.predict.predictors import GATPredictor
+from graphrec.predict.gat import GATPredictor
 graph = matrix_graph(graphrec.load(args["data"], loader="domainnet"))
 fm, fd = feature_files(Path(args["data"]))
 fm = load_features(fm, "model", graph.num_models)

@@ -30,7 +30,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="auto")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="repetitions use seeds FIRST..FIRST+SEEDS-1")
     parser.add_argument("--max-datasets", type=int, default=600)
+    parser.add_argument("--zoos", metavar="A,B", help="only the zoos whose names contain one "
+                        "of these (e.g. nlp,medmnist)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path, help="regret after 1-5 runs, per zoo (a .png)")
     parser.add_argument("--from-json", type=Path,
@@ -43,10 +47,11 @@ def main() -> None:
     budgets = (1, 2, 3, 5)
     print(f"{'zoo':<24} {'method':<7} {'regime':<8} {'strategy':<8} "
           + " ".join(f"{'@' + str(b):>6}" for b in budgets) + f" {'runs':>6}")
-    for name, graph in real_zoos(args.max_datasets):
+    for name, graph in real_zoos(args.max_datasets, args.zoos):
         for method in args.methods.split(","):
             start = time.perf_counter()
-            res = simulate(graph, method, seeds=args.seeds, budgets=budgets)
+            res = simulate(graph, method, seeds=args.seeds, budgets=budgets,
+                           first_seed=args.first_seed)
             seconds = round(time.perf_counter() - start, 1)
             for regime in ("cold", "partial"):
                 for strategy in STRATEGIES:

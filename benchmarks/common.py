@@ -12,9 +12,10 @@ DOMAINNET = Path(os.environ.get("GRAPHREC_DOMAINNET", REPO.parent / "shared/data
 ZOOS = Path(os.environ.get("GRAPHREC_ZOOS", REPO.parent / "shared/data/zoos"))
 
 
-def real_zoos(max_datasets: int) -> list[tuple[str, object]]:
+def real_zoos(max_datasets: int, only: str | None = None) -> list[tuple[str, object]]:
     """(name, TransferGraph) of DomainNet and every zoo under ZOOS that is present, larger
-    ones cut to a seeded sample of `max_datasets` datasets."""
+    ones cut to a seeded sample of `max_datasets` datasets; `only` ("a,b"): the zoos whose
+    names contain one of these."""
     from graphrec.benchmark.inputs import load_matrix
     from graphrec.benchmark.suite import find_zoos
     from graphrec.predict.graph import sample_datasets
@@ -23,6 +24,8 @@ def real_zoos(max_datasets: int) -> list[tuple[str, object]]:
     for root in (DOMAINNET, ZOOS):
         if root.is_dir():
             for name, folder, loader in find_zoos(root):
+                if only and not any(part in name for part in only.split(",")):
+                    continue
                 graph, _ = load_matrix(folder, loader)
                 out.append((name, sample_datasets(graph, max_datasets)))
     return out

@@ -135,35 +135,48 @@ class Graphrec:
 
     # -- proxy scores (graphrec.scores does the math)
     def score(self, model: str, dataset: str, *, labels: Any, features: Any = None,
-              source_probs: Any = None, metrics: str | Sequence[str] | None = None
-              ) -> dict[str, Any]:
+              source_probs: Any = None, metrics: str | Sequence[str] | None = None,
+              progress: bool = False) -> dict[str, Any]:
         """Compute LogME / H-Score (from `features`) and LEEP / NCE (from `source_probs`) of
-        `model` on `dataset` and store them as SCORED edges; arrays or .npy paths.
+        `model` on `dataset` and store them as SCORED edges; arrays or .npy paths (paths
+        are checked against each other, by their headers, before any is read).
 
         `metrics` (names or "logme,leep") picks among them; by default every metric the
         given inputs allow. The model must be in the graph; a new dataset is added by name.
         Returns {"scores": [{model, dataset, metric, value}], created, updated, ...}.
         """
+        import time
+
         from .scores import compute
         from .scores.workflow import (
+            PairFiles,
             ScoreReport,
             check_models,
-            load_npy,
             parse_metrics,
+            score_pairs,
             store_scores,
         )
 
-        def array(value: Any, what: str) -> Any:  # arrays pass through, .npy paths load
-            return load_npy(value, what) if isinstance(value, str | Path) else value
-
+        if features is None and source_probs is None:
+            raise UsageError("give features (LogME, H-Score), source_probs (LEEP, NCE), or "
+                             "both")
         model, dataset = clean_name(model, "model"), clean_name(dataset, "dataset")
+        chosen = parse_metrics(metrics)
+        given = (labels, features, source_probs)
+        if all(v is None or isinstance(v, str | Path) for v in given):
+            paths = [None if v is None else Path(v) for v in given]
+            return score_pairs(self.store, [PairFiles(model, dataset, *paths)], chosen,
+                               progress=progress).as_dict()
+        if any(isinstance(v, str | Path) for v in given):
+            raise UsageError("give labels, features and source_probs all as arrays or all "
+                             "as .npy paths")
+        started = time.perf_counter()
         check_models(self.store, [model])
-        values = compute(array(features, "features"), array(labels, "labels"),
-                         source_probs=array(source_probs, "source probs"),
-                         metrics=parse_metrics(metrics))
+        values = compute(features, labels, source_probs=source_probs, metrics=chosen)
         rows = [{"model": model, "dataset": dataset, "metric": k, "value": float(v)}
                 for k, v in values.items()]
-        return ScoreReport(rows, store_scores(self.store, rows)).as_dict()
+        written = store_scores(self.store, rows)
+        return ScoreReport(rows, written, time.perf_counter() - started).as_dict()
 
     def score_folder(self, folder: str | Path, metrics: str | Sequence[str] | None = None,
                      progress: bool = False) -> dict[str, Any]:
@@ -241,12 +254,20 @@ def benchmark(data: str | Path | None = None, *, loader: str | None = None,
     random sample of that many datasets (for zoos too large to score densely). `scores` /
     `metric` / `score_rows` add a wide score matrix to the input files (see `load`); the
     `+scores` methods read it, or the SCORED edges of the database. `options` go to
-    `run_benchmark` (methods, seeds, masks, epochs, avg_epochs, device, progress).
+    `run_benchmark` (methods, protocol, seeds, masks, epochs, avg_epochs, cold, hidden,
+    first_seed, intervals, device, progress; left out, the protocol's defaults).
     """
     from .benchmark import run_benchmark
     from .benchmark.inputs import feature_files, load_features, load_matrix
+    from .benchmark.runner import protocol_options
     from .predict.workflow import read_graph
 
+    try:  # a setting the protocol does not take fails before any data is read
+        protocol_options(options.get("protocol", "paper"),
+                         **{k: options.get(k) for k in ("seeds", "epochs", "cold", "hidden",
+                                                        "first_seed", "intervals")})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if data is not None:
         graph, source = load_matrix(Path(data), loader, Path(spec) if spec else None,
                                     scores=scores, metric=metric, score_rows=score_rows)

@@ -22,6 +22,7 @@ from . import queries
 from .bulk import paused_gc
 from .errors import Problem, ValidationError
 from .loaders.zoodata import Entity, ZooData, name_problems
+from .names import close_names
 from .store import Store
 
 NODE_BATCH = 2000
@@ -126,8 +127,6 @@ def check_scored_models(store: Store, zoo: ZooData) -> None:
     """Scores attach to models the graph or the ingested files define (metadata or records):
     a typo in a score matrix must not create a model, as `graphrec score` refuses it too.
     A dataset named only by scores is fine (scores may come first for a new dataset)."""
-    import difflib
-
     defined = set(zoo.models) | {m for m, _ in zoo.transfers}
     candidates = sorted({m for m, _, _ in zoo.scores} - defined)
     if not candidates:
@@ -144,7 +143,7 @@ def check_scored_models(store: Store, zoo: ZooData) -> None:
     for name in unknown:
         file, line = zoo.first_seen.get(("model", name), (zoo.sources.get("scores", "scores"),
                                                           None))
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        close = close_names(name, known)
         hint = f" (close names: {', '.join(close)})" if close else ""
         problems.append(Problem(file, f"model {name!r} has scores but is not in the graph nor "
                                 f"in the records or metadata given{hint}; fix the name, or "

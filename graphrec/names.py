@@ -74,3 +74,14 @@ def shown_name(value: Any) -> str:
     if len(text) <= 80:
         return text
     return text[:60] + f"... ({len(value) if isinstance(value, str) else len(text):,} characters)"
+
+
+def close_names(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6
+                ) -> list[str]:
+    """Up to `n` of `candidates` that `name` looks like a misspelling of, closest first:
+    the hint every "no such name" error gives (`--domain sketchh` most likely meant
+    `sketch`). One similarity cutoff for all of them, difflib's 0.6, unless a caller with
+    many short candidates (labels) needs a stricter one."""
+    import difflib
+
+    return difflib.get_close_matches(str(name), list(candidates), n=n, cutoff=cutoff)

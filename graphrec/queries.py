@@ -21,7 +21,7 @@ from typing import Any
 
 from .checks import is_integer
 from .errors import UsageError
-from .names import INT64
+from .names import INT64, close_names
 from .resources import resource_dir
 
 _PARAM = re.compile(
@@ -184,9 +184,7 @@ def get(name: str) -> Query:
     for key in (name, f"queries/{name}"):
         if key in queries:
             return queries[key]
-    import difflib
-
-    close = difflib.get_close_matches(name, [q.split("/")[-1] for q in user_queries()], n=3)
+    close = close_names(name, [q.split("/")[-1] for q in user_queries()])
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise UsageError(f"no query named {name!r}.{hint} `graphrec query --list` shows them all.")
 

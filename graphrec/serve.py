@@ -371,9 +371,6 @@ def _routes(app: FastAPI) -> None:
         if all(v is None for v in meta.values()):
             raise UsageError("describe the new dataset: metadata needs at least one of "
                              f"{', '.join(Metadata.model_fields)}")
-        # As `graphrec recommend --num-classes N --samples-per-class S` does.
-        if meta["train_size"] is None and meta["num_classes"] and meta["samples_per_class"]:
-            meta["train_size"] = meta["num_classes"] * meta["samples_per_class"]
         if meta["labels"] is not None:
             meta["labels"] = list(dict.fromkeys(v.strip() for v in meta["labels"] if v.strip()))
         # catch_warnings is process-wide in Python 3.11: the lock keeps two cold starts from

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import graphrec
+from graphrec.errors import ServerError
 from graphrec.store.process import pid_alive
 from graphrec.synth import generate_zoo
 
@@ -223,18 +224,12 @@ def test_killed_graphrec_mid_ingest_leaves_no_lock_behind(tmp_path: Path) -> Non
         assert g.stats()["relationships"]["TRANSFERS_TO"] == zoo.records
 
 
-def test_a_server_that_stalls_while_loading_is_started_again(tmp_path: Path,
-                                                             monkeypatch) -> None:
-    """FalkorDB now and then hangs while loading its snapshot. A stopped process is the
-    same to the outside (no CPU, no log): the first server is stopped (SIGSTOP) before it
-    answers, and the start kills it and starts another, with a warning; the data is all
-    there."""
-    import signal
-
+def _stop_the_first_server(tmp_path: Path, monkeypatch) -> tuple[Path, dict, list[int]]:
+    """A small database, closed, and a patched ping that stops (SIGSTOP) the next server
+    before its first answer: to the outside the same as FalkorDB's hang (no CPU, no log).
+    (db, its stats, [the stopped pid once it is stopped])."""
     from graphrec.store import embedded
 
-    if not Path("/proc/self/stat").exists():
-        pytest.skip("the stall check reads CPU time from /proc")
     db = tmp_path / "db"
     zoo = generate_zoo(6, 40, 0.5, 1, tmp_path / "zoo")
     with graphrec.open(str(db)) as g:
@@ -250,10 +245,40 @@ def test_a_server_that_stalls_while_loading_is_started_again(tmp_path: Path,
             os.kill(stopped[0], signal.SIGSTOP)
         return ping(self, socket, password, timeout=0.2)
 
-    monkeypatch.setattr(embedded, "STALL_S", 1.0)
     monkeypatch.setattr(embedded.EmbeddedServer, "_ping", stop_the_first_server)
+    return db, before, stopped
+
+
+def test_a_server_that_stalls_while_loading_is_started_again(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """FalkorDB now and then hangs while loading its snapshot: the start kills the stopped
+    server and starts another, with a warning; the data is all there."""
+    from graphrec.store import embedded
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("the stall check reads CPU time from /proc")
+    db, before, stopped = _stop_the_first_server(tmp_path, monkeypatch)
+    monkeypatch.setattr(embedded, "STALL_S", 1.0)
     with pytest.warns(UserWarning, match="stalled while loading"), \
             graphrec.open(str(db)) as g:
         assert g.stats() == before
         assert g.store.server_pid != stopped[0]
     _wait_gone(stopped[0])
+
+
+def test_a_server_that_never_answers_is_ended_at_the_start_timeout(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """Past the start timeout (the stall check off), a server that never answered is ended,
+    with SIGKILL when SIGTERM is not enough: a stopped process, like a deadlocked one,
+    does not act on SIGTERM, and was left holding its memory and data folder."""
+    from graphrec.store import embedded
+
+    db, before, stopped = _stop_the_first_server(tmp_path, monkeypatch)
+    monkeypatch.setattr(embedded, "STALL_S", 1e9)
+    monkeypatch.setattr(embedded, "START_TIMEOUT_S", 3.0)
+    with pytest.raises(ServerError, match="did not become ready"):
+        graphrec.open(str(db))
+    _wait_gone(stopped[0])
+    monkeypatch.undo()
+    with graphrec.open(str(db)) as g:  # nothing lost
+        assert g.stats() == before

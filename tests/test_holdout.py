@@ -241,6 +241,23 @@ def test_benchmark_out_naming_a_file_fails_before_the_run(small_zoo: Path,
     assert result.exit_code == 2 and "--protocol holdout" in result.stderr
 
 
+def test_the_api_and_the_cli_share_the_protocol_defaults(small_zoo: Path,
+                                                         tmp_path: Path) -> None:
+    from graphrec.api import benchmark
+    from graphrec.errors import UsageError
+
+    # A held-out setting with the paper's protocol fails before the data is read.
+    with pytest.raises(UsageError, match="held-out protocol"):
+        benchmark(tmp_path / "no such folder", hidden=0.3, methods=["mean"])
+    _long_scores(small_zoo)
+    result = benchmark(small_zoo, protocol="holdout", methods=["mean"])
+    assert (result.config["seeds"], result.config["cold"], result.config["hidden"]) == (
+        3, 0.25, 0.5)
+    cli = json.loads(ok("benchmark", "--data", str(small_zoo), "--protocol", "holdout",
+                        "--methods", "mean", "--json").stdout)
+    assert cli["config"]["seeds"] == 3 and cli["config"]["epochs"] == 300
+
+
 # -- the default: auto ----------------------------------------------------------------------
 
 

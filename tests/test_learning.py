@@ -227,6 +227,11 @@ def test_cold_start_from_the_command_line(zoo_db, model: str) -> None:
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     with graphrec.open(db) as g:
         assert g.dump() == before, "without --save, a cold start writes nothing"
+        # The API derives the training set size from classes x samples per class too.
+        api = g.recommend("brand_new", 50, metadata={
+            "domain": "sketch", "num_classes": 4, "samples_per_class": 10,
+            "labels": ["cat", "dog", "car", "tree"]})
+    _same_ranking(api, rows)
     # --save stores it, with its predictions in the served set, scored as in memory.
     saved = _cli(db, "recommend", "brand_new", *COLD, "--save")
     assert saved.exit_code == 0, saved.output

@@ -73,9 +73,13 @@ def test_score_accepts_npy_paths_and_adds_a_new_dataset(zoo: graphrec.Graphrec,
     f, y, _ = _arrays(2)
     np.save(tmp_path / "f.npy", f)
     np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "short.npy", f[:-1])
+    with pytest.raises(UsageError, match=r"short\.npy has \d+ rows but labels"):
+        zoo.score("vit_b16", "new_task", features=tmp_path / "short.npy",
+                  labels=tmp_path / "y.npy")  # headers checked against each other
     report = zoo.score("vit_b16", "new_task", features=tmp_path / "f.npy",
-                       labels=tmp_path / "y.npy")
-    assert report["datasets_added"] == 1
+                       labels=str(tmp_path / "y.npy"))
+    assert report["datasets_added"] == 1 and report["seconds"] > 0
     assert set(_scored(zoo)) == {("vit_b16", "new_task", "logme"),
                                  ("vit_b16", "new_task", "hscore")}
     # The model's metadata is untouched by a score that names it.
@@ -96,6 +100,10 @@ def test_score_errors_leave_the_graph_as_it_was(zoo: graphrec.Graphrec) -> None:
     bad[7, 2] = np.nan
     with pytest.raises(UsageError, match="NaN"):
         zoo.score("resnet50", "flowers", features=bad, labels=y)
+    with pytest.raises(UsageError, match="give features"):
+        zoo.score("resnet50", "flowers", labels=y)
+    with pytest.raises(UsageError, match="all as arrays or all"):
+        zoo.score("resnet50", "flowers", features=f, labels="y.npy")
     assert zoo.dump() == before
 
 

@@ -204,16 +204,10 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
     dataset is added by name. Every file is checked and every score computed before
     anything is written. Predictors read the scores on their next `graphrec train`.
     """
-    from ..names import clean_name
-    from ..scores.workflow import PairFiles, find_pairs, parse_metrics, score_pairs
-
-    chosen = parse_metrics(metrics)
-    if folder is not None:
-        if model or dataset or features or labels or source_probs:
-            raise UsageError("--folder scores every pair it holds: drop MODEL, DATASET, "
-                             "--features, --labels and --source-probs")
-        pairs = find_pairs(folder)
-    else:
+    if folder is not None and (model or dataset or features or labels or source_probs):
+        raise UsageError("--folder scores every pair it holds: drop MODEL, DATASET, "
+                         "--features, --labels and --source-probs")
+    if folder is None:
         if not model or not dataset:
             raise UsageError("name the MODEL and the DATASET to score (or give --folder DIR)")
         if labels is None:
@@ -221,18 +215,20 @@ def score(obj: Context, model: str | None, dataset: str | None, features: Path |
         if features is None and source_probs is None:
             raise UsageError("give --features (LogME, H-Score), --source-probs (LEEP, NCE), "
                              "or both")
-        pairs = [PairFiles(clean_name(model, "model"), clean_name(dataset, "dataset"),
-                           labels, features, source_probs)]
+    from ..scores.workflow import parse_metrics
+
+    parse_metrics(metrics)  # a misspelt metric fails before the database starts
+    progress = not as_json and sys.stderr.isatty()
     with obj.open() as g:
-        report = score_pairs(g.store, pairs, chosen,
-                             progress=not as_json and sys.stderr.isatty())
+        data = (g.score_folder(folder, metrics=metrics, progress=progress) if folder is not None
+                else g.score(model, dataset, labels=labels, features=features,
+                             source_probs=source_probs, metrics=metrics, progress=progress))
         location = g.location
     if as_json:
-        emit_json({"database": location, **report.as_dict()})
+        emit_json({"database": location, **data})
         return
-    click.echo(format_table(report.scores, ["model", "dataset", "metric", "value"]))
-    data = report.as_dict()
-    click.echo(f"\n{len(report.scores)} scores in {report.seconds:.2f} s: {data['created']} "
+    click.echo(format_table(data["scores"], ["model", "dataset", "metric", "value"]))
+    click.echo(f"\n{len(data['scores'])} scores in {data['seconds']:.2f} s: {data['created']} "
                f"new, {data['updated']} replaced, {data['unchanged']} unchanged "
                f"({location})")
     if data["datasets_added"]:

@@ -48,10 +48,8 @@ def recommend(obj: Context, dataset: str, k: int, predictor_id: str | None,
     from ..predict.cold import UnseenMetadataWarning, recommend_new
 
     meta = {"domain": domain, "num_classes": num_classes,
-            "samples_per_class": samples_per_class, "labels": labels}
-    if train_size is None and num_classes and samples_per_class:
-        train_size = num_classes * samples_per_class
-    meta["train_size"] = train_size
+            "samples_per_class": samples_per_class, "train_size": train_size,
+            "labels": labels}
     cold = any(v is not None for v in meta.values())
     if save and not cold:
         raise UsageError("--save stores a new dataset: describe it (--domain, --num-classes, "

@@ -195,16 +195,9 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
         raise UsageError("--methods is empty; name at least one method")
     if out is not None:
         check_out(out, SUITE_FILES if suite is not None else RESULT_FILES)  # before the run
-    if suite is None and protocol == "paper":
-        given = [f"--{k}" for k, v in (("cold", cold), ("hidden", hidden),
-                                        ("first-seed", first_seed)) if v is not None]
-        if given:
-            raise UsageError(f"{', '.join(given)} set(s) the held-out protocol's masks: add "
-                             "--protocol holdout (the paper's protocol draws its own)")
     if suite is not None and (cold is not None or hidden is not None):
         raise UsageError("--suite uses the held-out protocol's default design; --cold and "
                          "--hidden apply to --protocol holdout on one zoo")
-    first_seed = first_seed or 0
     progress = not as_json and sys.stderr.isatty()
     if suite is not None:
         if data is not None or loader or spec or score_file:
@@ -212,26 +205,21 @@ def benchmark(obj: Context, protocol: str, suite: Path | None, cold: float | Non
                              "--scores")
         from ..benchmark.suite import run_suite
 
+        given = {k: v for k, v in (("seeds", seeds), ("epochs", epochs),
+                                   ("first_seed", first_seed)) if v is not None}
         try:
-            result = run_suite(suite, seeds=seeds or 10, methods=chosen, epochs=epochs or 300,
-                               first_seed=first_seed, max_datasets=max_datasets,
-                               progress=progress)
+            result = run_suite(suite, methods=chosen, max_datasets=max_datasets,
+                               progress=progress, **given)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     else:
-        holdout = protocol == "holdout"
-        if intervals is not None and not holdout:
-            raise UsageError("--intervals are measured on held-out datasets: add --protocol "
-                             "holdout")
-        extra = ({"cold": 0.25 if cold is None else cold,
-                  "hidden": 0.5 if hidden is None else hidden,
-                  "first_seed": first_seed, "intervals": intervals} if holdout else {})
         result = run(data, loader=loader, spec=spec, db=obj.db, model_features=model_features,
                      dataset_features=dataset_features, max_datasets=max_datasets,
                      scores=score_file, metric=metric, score_rows=score_rows, methods=chosen,
-                     protocol=protocol, seeds=seeds or (3 if holdout else 10), masks=masks,
-                     epochs=epochs or (300 if holdout else 500), avg_epochs=avg_epochs,
-                     device=device, progress=progress, **extra)
+                     protocol=protocol, seeds=seeds, masks=masks, epochs=epochs,
+                     avg_epochs=avg_epochs, cold=cold, hidden=hidden,
+                     first_seed=first_seed or 0, intervals=intervals, device=device,
+                     progress=progress)
     files = result.write(out) if suite is not None and out else (
         write(result, out) if out else {})
     if as_json:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem
+from ..names import close_names
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
@@ -115,9 +116,7 @@ def require_columns(table: Table, columns: list[tuple[str, str]],
     ok = True
     for column, why in columns:
         if column not in table.header:
-            import difflib
-
-            close = difflib.get_close_matches(column, table.header, n=1)
+            close = close_names(column, table.header, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else "."
             problems.append(Problem(
                 table.label, f"missing column (needed for {why}){hint} The file has: "

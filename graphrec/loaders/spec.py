@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..names import close_names
 from ..resources import resource_dir
 
 #: Known properties and their types. Unmapped columns are kept too, with inferred types.
@@ -198,9 +199,7 @@ class _Ctx:
     def keys(self, table: dict, allowed: set[str], prefix: str) -> None:
         for key in table:
             if key not in allowed:
-                import difflib
-
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                close = close_names(key, sorted(allowed), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.fail(f"{prefix}{key}", f"unknown key{hint}; allowed: "
                           f"{', '.join(sorted(allowed))}")

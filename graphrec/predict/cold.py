@@ -11,7 +11,6 @@ inside `auto`) the graph is read. The dataset is stored only when asked (`save`)
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from .. import queries
 from ..errors import UsageError
-from ..names import clean_name, clean_names
+from ..names import clean_name, clean_names, close_names
 from ..store import Row, Store
 from .graph import TransferGraph
 from .intervals import interval_bounds
@@ -70,8 +69,13 @@ def cached_predictor(record: dict[str, Any]):
 def clean_metadata(props: dict[str, Any]) -> dict[str, Any]:
     """A new dataset's metadata under the rule for names: the domain and labels stripped
     and checked (they become Domain and Label nodes); labels as a list, or text separated
-    by commas; given labels that name none are an error, not an empty list."""
+    by commas; given labels that name none are an error, not an empty list. A training
+    set size left out is classes x samples per class when both are given (the CLI, the
+    API and `serve` alike)."""
     out = dict(props)
+    if (out.get("train_size") is None and out.get("num_classes")
+            and out.get("samples_per_class")):
+        out["train_size"] = out["num_classes"] * out["samples_per_class"]
     if out.get("domain") not in (None, ""):
         out["domain"] = clean_name(str(out["domain"]), "domain")
     labels = out.get("labels")
@@ -96,7 +100,7 @@ def unseen_metadata(store: Store, props: dict[str, Any]) -> list[str]:
     out = []
     if domain is not None and not row["domain_known"]:
         names = [r["name"] for r in store.run(queries.get("predict/domain-names").text)]
-        close = difflib.get_close_matches(str(domain), names, n=3, cutoff=0.6)
+        close = close_names(str(domain), names)
         out.append(f"domain {domain!r} is in no dataset of the graph"
                    + (f" (close names: {', '.join(close)})" if close else
                       f" (known: {', '.join(sorted(names)[:10])})" if names else "")
@@ -105,7 +109,7 @@ def unseen_metadata(store: Store, props: dict[str, Any]) -> list[str]:
         q = queries.get("predict/label-names")
         names = [r["name"] for r in store.run(q.text, q.bind({}))]
         hints = sorted({c for label in labels[:20]
-                        for c in difflib.get_close_matches(label, names, n=2, cutoff=0.75)})
+                        for c in close_names(label, names, n=2, cutoff=0.75)})
         out.append("none of the labels is on a dataset of the graph"
                    + (f" (close names: {', '.join(hints[:8])})" if hints else "")
                    + "; similar datasets are found by domain and metadata only")

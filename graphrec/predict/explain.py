@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import queries
 from ..errors import UsageError
-from ..names import clean_name
+from ..names import clean_name, close_names
 from ..store import Store
 from .versions import get_predictor
 from .workflow import calibration_of, dataset_exists, load_predictor, read_graph
@@ -42,9 +42,7 @@ def explain(store: Store, dataset: str, model: str, predictor_id: str | None = N
     predictor = load_predictor(record)
     graph = read_graph(store)
     if model not in graph.models:
-        import difflib
-
-        close = difflib.get_close_matches(model, graph.models, n=3, cutoff=0.5)
+        close = close_names(model, graph.models)
         raise UsageError(f"no model named {model!r} in the graph"
                          + (f"; close names: {', '.join(close)}" if close else ""))
     i, j = graph.model_index(model), graph.dataset_index(dataset)

@@ -1,9 +1,9 @@
 """Predictive intervals: how far a predicted accuracy may be from the one fine-tuning gives.
 
 Split conformal prediction on the user's own graph. At training time twins of the
-predictor (same configuration) are fitted with part of the graph held out, the way the
-held-out benchmark does: a fold of the datasets hidden whole (cold) and half the entries
-of the others (partial). Its errors on the hidden entries, truth minus prediction, give the
+predictor (same configuration) are fitted with part of the graph held out, much as the
+held-out benchmark does: a fold of the datasets hidden whole (cold) and `HIDDEN` of the
+entries of the others (partial). Its errors on the hidden entries, truth minus prediction, give the
 interval's offsets: the (1 - c)/2 and (1 + c)/2 quantiles for coverage c, cold and partial
 apart, because a dataset with no history is predicted far less surely. A prediction s then
 gets [s + low, s + high], clipped to [0, 1].

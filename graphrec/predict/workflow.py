@@ -21,7 +21,7 @@ from ..bulk import paused_gc
 from ..checks import check_between, is_integer
 from ..errors import UsageError
 from ..ingest import utc_now
-from ..names import clean_name
+from ..names import clean_name, close_names
 from ..store import Row, Store
 from .graph import TransferGraph
 from .intervals import DEFAULT_COVERAGE, Calibration, calibrate, interval_bounds
@@ -370,10 +370,8 @@ def recommend(store: Store, dataset: str, k: int | None = 5,
     (the best `k`; None: every model)."""
     dataset = clean_name(dataset, "dataset")
     if not dataset_exists(store, dataset):
-        import difflib
-
         names = [r["name"] for r in store.run(queries.get("predict/dataset-names").text)]
-        close = difflib.get_close_matches(dataset, names, n=5, cutoff=0.5)
+        close = close_names(dataset, names, n=5)
         hint = f" Close names: {', '.join(close)}." if close else ""
         raise UsageError(f"no dataset named {dataset!r} in the graph.{hint} To recommend for "
                          "a new dataset, describe it: graphrec recommend NAME --domain ... "

@@ -14,13 +14,13 @@ Higher is better for every score; compare scores of different models on the same
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import UsageError
+from ..names import close_names
 from .extract import Extracted, extract
 from .hscore import hscore, hscore_checked
 from .leep import leep, leep_checked
@@ -68,7 +68,7 @@ def known_metrics(metrics: Iterable[str]) -> list[str]:
                          "(or leave them out for every metric the inputs allow)")
     for name in names:
         if name not in METRICS:
-            close = difflib.get_close_matches(str(name), METRICS, n=1)
+            close = close_names(str(name), METRICS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(f"unknown metric {name!r}{hint}; choose from {', '.join(METRICS)}")
     return names

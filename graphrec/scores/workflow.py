@@ -16,7 +16,6 @@ and the graph is left as it was.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from .. import queries
 from ..errors import UsageError
 from ..ingest import IngestSummary, ingest
 from ..loaders.zoodata import ZooData
-from ..names import name_problem, shown_name
+from ..names import close_names, name_problem, shown_name
 from ..store import Store
 
 FEATURES_SUFFIX = ".features.npy"
@@ -173,7 +172,7 @@ def check_models(store: Store, names: Iterable[str]) -> None:
                                          {"skip": 0, "limit": 1 << 30})}
     for name in dict.fromkeys(names):
         if name not in have:
-            close = difflib.get_close_matches(name, sorted(have), n=3, cutoff=0.6)
+            close = close_names(name, sorted(have))
             hint = f" Close names: {', '.join(close)}." if close else ""
             raise UsageError(f"no model named {name!r} in the graph.{hint} Ingest the model "
                              "first (graphrec ingest ... --models models.csv), then score it")

@@ -74,6 +74,20 @@ class _Stalled(Exception):
     """A starting server that stopped making progress (its log's last lines attached)."""
 
 
+def _end_unready(pid: int, grace: float = 10.0) -> None:
+    """End a server that never became ready: SIGTERM, then SIGKILL after `grace` s. A
+    deadlocked server ignores SIGTERM and would hold its memory and data folder for good;
+    it has only read its files, so killing it loses nothing."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, 15)
+    deadline = time.monotonic() + grace
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid_alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+
+
 def _tail(log: Path, lines: int = 8) -> str:
     with contextlib.suppress(OSError):
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -424,8 +438,7 @@ class EmbeddedServer:
             time.sleep(0.05)
         tail = _tail(log)
         if pid and pid_alive(pid):
-            with contextlib.suppress(OSError):
-                os.kill(pid, 15)
+            _end_unready(pid)
             raise ServerError(f"the database server in {self.dir} did not become ready. "
                               f"Last lines of {log}:\n{tail}")
         raise ServerError(f"the database server in {self.dir} stopped while starting.\n"
