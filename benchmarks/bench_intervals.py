@@ -2,7 +2,10 @@
 
     python benchmarks/bench_intervals.py                     # DomainNet + ../shared/data/zoos
     python benchmarks/bench_intervals.py --methods auto,mean --seeds 5 --json out/iv.json
-    python benchmarks/bench_intervals.py --seeds 10 --first-seed 10   # the README's table
+    python benchmarks/bench_intervals.py --seeds 20 --first-seed 10   # the README's table
+    python benchmarks/bench_intervals.py --reveal 1 --seeds 20 --first-seed 10
+                                    # new datasets after their first fine-tuning run
+    python benchmarks/bench_intervals.py --reveal 1 --no-scale ...   # the ablation
 
 The held-out protocol of `graphrec benchmark --protocol holdout` (a quarter of the
 datasets hidden whole, half the entries of the others), and inside each repetition what
@@ -24,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +40,21 @@ from graphrec.predict.registry import make_predictor
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
-def one(graph, method: str, seed: int, levels: list[float]) -> dict[float, dict[str, float]]:
-    """One repetition: per nominal coverage, the hidden entries inside and the widths."""
+def one(graph, method: str, seed: int, levels: list[float], reveal: int = 0,
+        scale: bool = True) -> dict[float, dict[str, float]]:
+    """One repetition: per nominal coverage, the hidden entries inside and the widths.
+    `reveal`: the datasets held out whole keep that many random entries (a new dataset
+    after that many fine-tuning runs; all but one where they have fewer), and are reported
+    in the "cold" slot. `scale=False`: one partial width whatever a dataset's count of
+    results (the ablation of `Calibration.sigma`)."""
     truth = graph.matrix()
     observed = np.isfinite(truth)
     known, cold = holdout_mask(seed, observed, 0.25, 0.5)
+    if reveal:
+        rng = np.random.default_rng(10_000 + seed)
+        for j in np.flatnonzero(cold):
+            rows = np.flatnonzero(observed[:, j])  # >= 2: one at least stays hidden
+            known[rng.choice(rows, min(reveal, len(rows) - 1), replace=False), j] = True
     train = graph.with_edges(known[graph.edges[:, 0], graph.edges[:, 1]])
     config = make_predictor(method).get_config()
     predictor = make_predictor(method, **({"seed": seed} if "seed" in config else {}))
@@ -50,7 +64,9 @@ def one(graph, method: str, seed: int, levels: list[float]) -> dict[float, dict[
     y = truth[hidden[:, 0], hidden[:, 1]]
     out = {}
     for calibration in calibrate_levels(predictor, train, levels, seed=seed):
-        low, high = calibration.bounds(scores, cold[hidden[:, 1]])
+        if not scale:
+            calibration = replace(calibration, noise_var=None, dataset_var=None)
+        low, high = calibration.bounds(scores, known.sum(axis=0)[hidden[:, 1]])
         inside = (low <= y) & (y <= high)
         cell = {}
         for regime, rows in (("cold", cold[hidden[:, 1]]), ("partial", ~cold[hidden[:, 1]])):
@@ -127,6 +143,12 @@ def main() -> None:
                         help="repetitions use seeds FIRST..FIRST+SEEDS-1")
     parser.add_argument("--coverage", type=float, default=0.8)
     parser.add_argument("--max-datasets", type=int, default=600)
+    parser.add_argument("--reveal", type=int, default=0, metavar="K",
+                        help="the held-out datasets keep K random results: the cold columns "
+                             "then show new datasets after K fine-tuning runs")
+    parser.add_argument("--no-scale", action="store_true",
+                        help="ablation: one partial width, whatever a dataset's count of "
+                             "results (as before the intervals scaled with it)")
     parser.add_argument("--zoos", metavar="A,B", help="only the zoos whose names contain one "
                         "of these (e.g. nlp,medmnist)")
     parser.add_argument("--json", type=Path)
@@ -135,14 +157,16 @@ def main() -> None:
     args = parser.parse_args()
     levels = sorted({*LEVELS, args.coverage})
     results, curves = [], {}
-    print(f"{'zoo':<26} {'method':<8} {'cold cover':>13} {'width':>6} "
+    new = f"{args.reveal} known" if args.reveal else "cold"
+    print(f"{'zoo':<26} {'method':<8} {new + ' cover':>13} {'width':>6} "
           f"{'partial cover':>13} {'width':>6} {'s':>5}")
     methods = args.methods.split(",")
     for name, graph in real_zoos(args.max_datasets, args.zoos):
         for method in methods:
             start = time.perf_counter()
             seeds = range(args.first_seed, args.first_seed + args.seeds)
-            reps = [one(graph, method, seed, levels) for seed in seeds]
+            reps = [one(graph, method, seed, levels, args.reveal, not args.no_scale)
+                    for seed in seeds]
             row: dict = {"zoo": name, "method": method,
                          "seconds": round(time.perf_counter() - start, 1),
                          **pooled(reps, args.coverage),
@@ -156,6 +180,8 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"coverage": args.coverage, "seeds": args.seeds,
+                                         "first_seed": args.first_seed,
+                                         "reveal": args.reveal, "scale": not args.no_scale,
                                          "results": results}, indent=2))
     if args.plot:
         plot(curves, methods[0], args.plot)

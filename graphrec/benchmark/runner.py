@@ -302,7 +302,8 @@ def run_benchmark(graph: TransferGraph, methods: Sequence[str] | None = None, *,
                 for r in range(seeds):
                     low, high = calibrate(predictor, splits[r], coverage=intervals,
                                           seed=first_seed + r).bounds(
-                        scores[-1, r], np.broadcast_to(colds[r][None, :], truth.shape))
+                        scores[-1, r], np.broadcast_to(known[r].sum(axis=0)[None, :],
+                                                       truth.shape))
                     reps[r].update(interval_metrics(truth, known[r], colds[r], low, high))
         result.methods.append(MethodResult(key, method.label, method.features, method.note,
                                            reps, round(seconds, 3),

@@ -157,7 +157,7 @@ def recommend_new(store: Store, dataset: str, props: dict[str, Any], k: int = 5,
     scores = predictor.predict(graph, pairs)
     order = sorted(range(graph.num_models), key=lambda i: (-scores[i], graph.models[i]))
     calibration = calibration_of(record)
-    low, high = (calibration.bounds(scores, True) if calibration
+    low, high = (calibration.bounds(scores, 0) if calibration
                  else (np.full(len(scores), np.nan),) * 2)
     if save:
         add_dataset(store, dataset, clean)

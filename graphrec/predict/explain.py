@@ -76,7 +76,7 @@ def explain(store: Store, dataset: str, model: str, predictor_id: str | None = N
     low = high = coverage = None
     calibration = calibration_of(record)
     if calibration is not None:
-        lo, hi = calibration.bounds(np.array([score]), np.array([not on_dataset.any()]))
+        lo, hi = calibration.bounds(np.array([score]), int(on_dataset.sum()))
         low, high, coverage = float(lo[0]), float(hi[0]), calibration.coverage
     q = queries.get("similar-measured")
     similar = store.run(q.text, q.bind({"dataset": dataset, "model": model, "k": k}))

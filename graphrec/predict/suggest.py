@@ -56,25 +56,26 @@ def suggest(store: Store, dataset: str | None, budget: int,
     if not unmeasured:
         raise UsageError(f"every model with a prediction for {dataset!r} is measured there "
                          f"already ({len(measured)} results); nothing left to suggest")
-    picks = [_why(r, best, calibration, rank)
+    picks = [_why(r, best, len(measured), calibration, rank)
              for rank, r in enumerate(unmeasured[:budget], start=1)]
     return {"dataset": dataset, "predictor": record["id"], "best_measured": best,
             "measured": len(measured), "picks": picks}
 
 
-def _normal(row: Row, calibration: Any, cold: bool) -> tuple[float, float | None]:
-    """(mean, sd) of a predicted accuracy: the score, and the calibrated offsets (before
-    clipping to [0, 1]) read as a Normal's central `coverage` (None without intervals)."""
+def _normal(row: Row, calibration: Any, measured: int) -> tuple[float, float | None]:
+    """(mean, sd) of a predicted accuracy on a dataset with `measured` results: the
+    score, and the calibrated offsets (before clipping to [0, 1]) read as a Normal's
+    central `coverage` (None without intervals)."""
     if calibration is None:
         return float(row["score"]), None
     z = norm.ppf((1 + calibration.coverage) / 2)
-    width = (calibration.cold_high - calibration.cold_low if cold
-             else calibration.partial_high - calibration.partial_low)
-    return float(row["score"]), max(1e-6, width / (2 * z))
+    low, high = calibration.offsets(measured)
+    return float(row["score"]), max(1e-6, float(high - low) / (2 * z))
 
 
-def _why(row: Row, best: float | None, calibration: Any, rank: int) -> dict[str, Any]:
-    mean, sd = _normal(row, calibration, best is None)
+def _why(row: Row, best: float | None, measured: int, calibration: Any, rank: int
+         ) -> dict[str, Any]:
+    mean, sd = _normal(row, calibration, measured)
     pick = {"rank": rank, "model": row["model"], "family": row.get("family"),
             "score": mean, "low": row.get("low"), "high": row.get("high"),
             "p_beats_best": None, "expected_improvement": None}
@@ -109,7 +110,7 @@ def _zoo(store: Store, record: dict[str, Any], budget: int, calibration: Any) ->
     picks = []
     for row in rows:
         best = row["best_measured"]
-        mean, sd = _normal(row, calibration, best is None)
+        mean, sd = _normal(row, calibration, int(row["measured"]))
         floor = 0.0 if best is None else best
         if sd is None:
             gain = max(0.0, mean - floor)

@@ -238,10 +238,15 @@ def describe_intervals(record: dict[str, Any]) -> list[str]:
     c = calibration_of(record)
     if c is None:
         return []
-    return [f"{c.coverage:.0%} intervals, from held-out errors of this graph: score "
+    text = (f"{c.coverage:.0%} intervals, from held-out errors of this graph: score "
             f"{c.cold_low:+.3f} .. {c.cold_high:+.3f} for datasets with no history "
             f"({c.cold_errors} errors), {c.partial_low:+.3f} .. {c.partial_high:+.3f} with "
-            f"some ({c.partial_errors})"]
+            f"some ({c.partial_errors})")
+    if c.sigma(np.zeros(1)) is not None:
+        low, high = c.offsets(1)
+        text += (f"; wider where a dataset has few results: {float(high - low):.3f} with "
+                 "one")
+    return [text]
 
 
 def load_predictor(record: dict[str, Any]):
