@@ -1,12 +1,14 @@
 """Does `graphrec suggest` find a new dataset's best model in fewer fine-tuning runs?
 
     python benchmarks/bench_suggest.py                          # auto, 3 seeds
+    python benchmarks/bench_suggest.py --seeds 4 --max-targets 5   # the README's table
+    python benchmarks/bench_suggest.py --seeds 10 --group 0     # one refit for all datasets
     python benchmarks/bench_suggest.py --methods hla --seeds 5 --json out/suggest.json
 
 Simulated sequential fine-tuning on held-out datasets of DomainNet and the zoos in
 ../shared/data/zoos (or GRAPHREC_DOMAINNET / GRAPHREC_ZOOS), as
-`graphrec.benchmark.sequential` describes: `suggest` (one run per dataset, ingest, retrain,
-ask again), the predictor's top N fixed in advance, the per-model-mean order and random
+`graphrec.benchmark.sequential` describes: `suggest` (one run, ingest, retrain, ask
+again, each held-out dataset in a loop of its own unless `--group` says otherwise), the predictor's top N fixed in advance, the per-model-mean order and random
 orders. Regret in points of the best model found after 1, 2, 3 and 5 runs, and the mean
 runs until the regret is under 0.5 points, cold and partial datasets apart; `s - top` is
 suggest minus the top N, dataset by dataset, with its standard error. `--plot
@@ -33,6 +35,12 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0,
                         help="repetitions use seeds FIRST..FIRST+SEEDS-1")
     parser.add_argument("--max-datasets", type=int, default=600)
+    parser.add_argument("--group", type=int, default=1,
+                        help="held-out datasets whose results one refit takes in (1: each "
+                             "dataset's loop alone, as a user sees it; 0: all at once)")
+    parser.add_argument("--max-targets", type=int, metavar="N",
+                        help="simulate at most N held-out datasets per regime and "
+                             "repetition (a seeded sample: --group 1 refits per dataset)")
     parser.add_argument("--zoos", metavar="A,B", help="only the zoos whose names contain one "
                         "of these (e.g. nlp,medmnist)")
     parser.add_argument("--json", type=Path)
@@ -51,7 +59,8 @@ def main() -> None:
         for method in args.methods.split(","):
             start = time.perf_counter()
             res = simulate(graph, method, seeds=args.seeds, budgets=budgets,
-                           first_seed=args.first_seed)
+                           first_seed=args.first_seed, group=args.group or None,
+                           max_targets=args.max_targets)
             seconds = round(time.perf_counter() - start, 1)
             for regime in ("cold", "partial"):
                 for strategy in STRATEGIES:
