@@ -8,11 +8,12 @@
 Simulated sequential fine-tuning on held-out datasets of DomainNet and the zoos in
 ../shared/data/zoos (or GRAPHREC_DOMAINNET / GRAPHREC_ZOOS), as
 `graphrec.benchmark.sequential` describes: `suggest` (one run, ingest, retrain, ask
-again, each held-out dataset in a loop of its own unless `--group` says otherwise), the predictor's top N fixed in advance, the per-model-mean order and random
-orders. Regret in points of the best model found after 1, 2, 3 and 5 runs, and the mean
-runs until the regret is under 0.5 points, cold and partial datasets apart; `s - top` is
-suggest minus the top N, dataset by dataset, with its standard error. `--plot
-FILE.png` draws the regret curves (`--from-json` redraws them from an earlier `--json`).
+again, each held-out dataset in a loop of its own unless `--group` says otherwise), the
+predictor's top N fixed in advance, the per-model-mean order and random orders. Regret
+in points of the best model found after 1, 2, 3 and 5 runs, and the mean runs until the
+regret is under 0.5 points, cold and partial datasets apart; `s - top` is suggest minus
+the top N, dataset by dataset, with its standard error. `--plot FILE.png` draws the
+regret curves (`--from-json` redraws them from an earlier `--json`).
 """
 
 from __future__ import annotations
