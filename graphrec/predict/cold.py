@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import queries
+from ..checks import is_integer
 from ..errors import UsageError
 from ..names import clean_name, clean_names, close_names
 from ..store import Row, Store
@@ -73,9 +74,10 @@ def clean_metadata(props: dict[str, Any]) -> dict[str, Any]:
     set size left out is classes x samples per class when both are given (the CLI, the
     API and `serve` alike)."""
     out = dict(props)
-    if (out.get("train_size") is None and out.get("num_classes")
-            and out.get("samples_per_class")):
-        out["train_size"] = out["num_classes"] * out["samples_per_class"]
+    if (out.get("train_size") is None and is_integer(out.get("num_classes"))
+            and is_integer(out.get("samples_per_class"))
+            and out["num_classes"] > 0 and out["samples_per_class"] > 0):
+        out["train_size"] = int(out["num_classes"]) * int(out["samples_per_class"])
     if out.get("domain") not in (None, ""):
         out["domain"] = clean_name(str(out["domain"]), "domain")
     labels = out.get("labels")
