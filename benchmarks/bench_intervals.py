@@ -3,9 +3,9 @@
     python benchmarks/bench_intervals.py                     # DomainNet + ../shared/data/zoos
     python benchmarks/bench_intervals.py --methods auto,mean --seeds 5 --json out/iv.json
     python benchmarks/bench_intervals.py --seeds 20 --first-seed 10   # the README's table
-    python benchmarks/bench_intervals.py --reveal 1 --seeds 20 --first-seed 10
-                                    # new datasets after their first fine-tuning run
-    python benchmarks/bench_intervals.py --reveal 1 --no-scale ...   # the ablation
+    python benchmarks/bench_intervals.py --methods auto,hla --reveal 1 --seeds 10 \
+        --first-seed 10             # new datasets after their first fine-tuning run
+    python benchmarks/bench_intervals.py ... --reveal 1 --no-scale   # its ablation
 
 The held-out protocol of `graphrec benchmark --protocol holdout` (a quarter of the
 datasets hidden whole, half the entries of the others), and inside each repetition what
@@ -15,7 +15,7 @@ zoo, method and regime: the share of hidden accuracies inside their interval (go
 0.70-0.90 for 80% intervals) and the mean width, over the hidden entries of all
 repetitions together, with the coverage's standard error: a jackknife over the zoo's
 datasets (one dataset's entries miss or hit together, in every repetition it is drawn
-in, so a zoo of 10 datasets measures coverage to about +-0.1 however many repetitions
+in, so a zoo of 10 datasets measures coverage to about +-0.07 however many repetitions
 run). DomainNet and the zoos are read from ../shared/data (or
 GRAPHREC_DOMAINNET / GRAPHREC_ZOOS). `--plot FILE.png` draws the first method's
 calibration curve (nominal coverage 0.5-0.95 against measured, from the same fits).
