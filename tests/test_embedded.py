@@ -273,12 +273,14 @@ def test_a_server_that_never_answers_is_ended_at_the_start_timeout(tmp_path: Pat
     does not act on SIGTERM, and was left holding its memory and data folder."""
     from graphrec.store import embedded
 
-    db, before, stopped = _stop_the_first_server(tmp_path, monkeypatch)
-    monkeypatch.setattr(embedded, "STALL_S", 1e9)
-    monkeypatch.setattr(embedded, "START_TIMEOUT_S", 3.0)
-    with pytest.raises(ServerError, match="did not become ready"):
-        graphrec.open(str(db))
-    _wait_gone(stopped[0])
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:  # the test's own environment stays
+        db, before, stopped = _stop_the_first_server(tmp_path, patch)
+        patch.setattr(embedded, "STALL_S", 1e9)
+        patch.setattr(embedded, "START_TIMEOUT_S", 3.0)
+        with pytest.raises(ServerError, match="did not become ready"):
+            graphrec.open(str(db))
+        _wait_gone(stopped[0])
     with graphrec.open(str(db)) as g:  # nothing lost
         assert g.stats() == before
+        server = g.store.server_pid
+    _wait_gone(server)  # the idle time of 0 held: the last user stopped it
