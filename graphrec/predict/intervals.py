@@ -90,10 +90,17 @@ class Calibration:
     partial_z_low: float | None = None  # quantiles of partial errors / sigma(n)
     partial_z_high: float | None = None
 
+    @property
+    def scaled(self) -> bool:
+        """Whether the partial offsets scale with a dataset's count of results (not in
+        calibrations stored before the scale, nor in `bench_intervals.py --no-scale`)."""
+        return None not in (self.noise_var, self.dataset_var, self.partial_z_low,
+                            self.partial_z_high)
+
     def sigma(self, known: np.ndarray) -> np.ndarray | None:
         """sigma(n), the error scale of a dataset with n observed entries (None: no scale
         in this calibration)."""
-        if self.noise_var is None or self.dataset_var is None:
+        if not self.scaled:
             return None
         return error_scale(np.asarray(known, dtype=np.float64), self.noise_var,
                            self.dataset_var)
@@ -107,7 +114,7 @@ class Calibration:
                             "with no history), not whether it is cold")
         known = known.astype(np.float64)
         sigma = self.sigma(known)
-        if sigma is None or self.partial_z_low is None or self.partial_z_high is None:
+        if sigma is None:
             low = np.full(known.shape, self.partial_low)
             high = np.full(known.shape, self.partial_high)
         else:

@@ -242,7 +242,7 @@ def describe_intervals(record: dict[str, Any]) -> list[str]:
             f"{c.cold_low:+.3f} .. {c.cold_high:+.3f} for datasets with no history "
             f"({c.cold_errors} errors), {c.partial_low:+.3f} .. {c.partial_high:+.3f} with "
             f"some ({c.partial_errors})")
-    if c.sigma(np.zeros(1)) is not None:
+    if c.scaled:
         low, high = c.offsets(1)
         text += (f"; wider where a dataset has few results: {float(high - low):.3f} with "
                  "one")
