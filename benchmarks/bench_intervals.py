@@ -3,8 +3,8 @@
     python benchmarks/bench_intervals.py                     # DomainNet + ../shared/data/zoos
     python benchmarks/bench_intervals.py --methods auto,mean --seeds 5 --json out/iv.json
     python benchmarks/bench_intervals.py --seeds 20 --first-seed 10   # the README's table
-    python benchmarks/bench_intervals.py --methods auto,hla --reveal 1 --seeds 10 \
-        --first-seed 10             # new datasets after their first fine-tuning run
+    python benchmarks/bench_intervals.py --methods auto,hla --reveal 1 --seeds 10 --first-seed 10
+                                    # new datasets after their first fine-tuning run
     python benchmarks/bench_intervals.py ... --reveal 1 --no-scale   # its ablation
 
 The held-out protocol of `graphrec benchmark --protocol holdout` (a quarter of the
