@@ -56,8 +56,7 @@ def one(graph, method: str, seed: int, levels: list[float], reveal: int = 0,
             rows = np.flatnonzero(observed[:, j])  # >= 2: one at least stays hidden
             known[rng.choice(rows, min(reveal, len(rows) - 1), replace=False), j] = True
     train = graph.with_edges(known[graph.edges[:, 0], graph.edges[:, 1]])
-    config = make_predictor(method).get_config()
-    predictor = make_predictor(method, **({"seed": seed} if "seed" in config else {}))
+    predictor = make_predictor(method).twin(seed)
     predictor.fit(train)
     hidden = np.argwhere(observed & ~known)
     scores = predictor.predict(train, hidden)

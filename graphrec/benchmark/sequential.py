@@ -138,8 +138,7 @@ def _fit(graph: TransferGraph, truth: np.ndarray, known: np.ndarray, method: str
          seed: int) -> np.ndarray:
     """The predictor trained on the `known` entries: its scores of every pair."""
     train = graph.with_edges(known[graph.edges[:, 0], graph.edges[:, 1]])
-    config = make_predictor(method).get_config()
-    predictor = make_predictor(method, **({"seed": seed} if "seed" in config else {}))
+    predictor = make_predictor(method).twin(seed)
     predictor.fit(train)
     return predictor.predict(train, train.all_pairs()).reshape(truth.shape)
 

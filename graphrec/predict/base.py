@@ -141,10 +141,9 @@ class Predictor(ABC):
             raise ValueError(f"the graphs must have the same models and datasets, got shapes "
                              f"{sorted(shape)}")
         out = np.empty((len(steps), len(graphs), *next(iter(shape), (0, 0))))
-        config = self.get_config()
         for g, graph in enumerate(tqdm(graphs, desc=self.name, disable=not progress,
                                        leave=False)):
-            twin = type(self)(**({**config, "seed": seeds[g]} if "seed" in config else config))
+            twin = self.twin(seeds[g])
             twin.fit(graph)
             scores = twin.predict(graph, graph.all_pairs())
             out[:, g] = scores.reshape(graph.num_models, graph.num_datasets)
@@ -226,6 +225,14 @@ class Predictor(ABC):
         for name, sub_params in nested.items():
             valid[name].set_params(**sub_params)
         return self
+
+    def twin(self, seed: int | None = None) -> Self:
+        """An unfitted copy of this configuration; `seed` replaces its own where the
+        predictor takes one (a benchmark's repetitions, the calibration's folds)."""
+        config = self.get_config()
+        if seed is not None and "seed" in config:
+            config["seed"] = int(seed)
+        return type(self)(**config)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as a checkpoint and the Predictor node record them:

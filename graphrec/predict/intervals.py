@@ -223,8 +223,7 @@ def held_out_errors(predictor: Any, graph: TransferGraph, seed: int = 0) -> Held
         hidden = np.argwhere(observed & ~known)
         if len(train.edges) == 0 or len(hidden) == 0:
             continue
-        twin = type(predictor)(**({**config, "seed": config["seed"] + r}
-                                  if "seed" in config else config))
+        twin = predictor.twin(int(config.get("seed", 0)) + r)  # no seed taken: ignored
         twin.fit(train)
         residual = truth[hidden[:, 0], hidden[:, 1]] - twin.predict(train, hidden)
         is_cold = cold[hidden[:, 1]]
