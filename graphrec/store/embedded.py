@@ -42,6 +42,7 @@ from ..errors import ServerError, UsageError
 from .admin import admin_client, compact
 from .process import binaries, cpu_seconds, is_server, pid_alive
 from .serverlog import REFUSED_WRITE, account
+from .stall import StallWatch
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
@@ -49,7 +50,9 @@ START_TIMEOUT_S = float(os.environ.get("GRAPHREC_SERVER_START_TIMEOUT", "300"))
 #: A starting server that neither used CPU nor wrote its log for this long is stalled, not
 #: slow. FalkorDB 4.16 now and then hangs for good after "Constructing indexes" while
 #: loading a snapshot (seen about once in a thousand starts under load); it is killed and
-#: started again (`START_ATTEMPTS` in all). Only where /proc shows CPU time (Linux).
+#: started again (`START_ATTEMPTS` in all). A running server that uses no CPU this long
+#: while a command waits on it is deadlocked too (`stall.StallWatch`). Only where /proc
+#: shows CPU time (Linux).
 STALL_S = float(os.environ.get("GRAPHREC_SERVER_STALL", "20"))
 START_ATTEMPTS = 3
 DEFAULT_IDLE_S = 900.0
@@ -154,21 +157,36 @@ class EmbeddedServer:
                 "GRAPHREC_HOME (or --db) to a folder you can write to."
             ) from exc
         with self._server_lock():
-            state = self._running_state()
-            if state is None:
-                state = self._start(idle_seconds() if idle is None else idle)
-            elif idle is not None and idle != state.get("idle"):
-                state["idle"] = idle
-                self._write_state(state)
-            if float(state.get("idle", 0)) > 0 and not pid_alive(int(state.get("watchdog", 0))):
-                state["watchdog"] = self._spawn_watchdog()
-                self._write_state(state)
-            self.socket, self.password, self.pid = state["socket"], state["password"], state["pid"]
+            self._attach(idle)
             fd = os.open(self.dir / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_SH)
             self._users_fd = fd
             self._touch()
         return self.socket, self.password
+
+    def reattach(self) -> tuple[str, str]:
+        """(socket path, password) of a server again, after ours died under us: the one
+        another user has started meanwhile, or a new one. We stay one of its users."""
+        with self._server_lock():
+            self._attach(None)
+        return self.socket or "", self.password or ""
+
+    def watch(self) -> StallWatch:
+        """A watch that kills this server if it deadlocks on a command (see `stall`)."""
+        return StallWatch(int(self.pid or 0), STALL_S)
+
+    def _attach(self, idle: float | None) -> None:
+        """Under the server lock: find the live server or start one, with its watchdog."""
+        state = self._running_state()
+        if state is None:
+            state = self._start(idle_seconds() if idle is None else idle)
+        elif idle is not None and idle != state.get("idle"):
+            state["idle"] = idle
+            self._write_state(state)
+        if float(state.get("idle", 0)) > 0 and not pid_alive(int(state.get("watchdog", 0))):
+            state["watchdog"] = self._spawn_watchdog()
+            self._write_state(state)
+        self.socket, self.password, self.pid = state["socket"], state["password"], state["pid"]
 
     def release(self) -> None:
         """Stop using the server. It stays up for the next command (the watchdog stops it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,9 +27,17 @@ from .base import (
 )
 from .compact import Unsupported, read_rows
 from .embedded import EmbeddedServer
+from .process import pid_alive
+from .stall import StallWatch
 
 LOCK_TTL_S = 60.0  # renewed while held (`_renewed`): a dead holder's lock expires
 LOCK_WAIT_S = 600.0
+RESTARTS = 2  # how often a read or the schema is sent again after a deadlock restart
+
+
+class ServerRestarted(StoreError):
+    """The embedded server deadlocked on a command and was started again; the command's
+    work, if it was a write, is to be done again."""
 
 
 class FalkorStore(Store):
@@ -42,15 +51,19 @@ class FalkorStore(Store):
 
         self.target = target
         self._server: EmbeddedServer | None = None
+        self._watch: StallWatch | None = None
+        self._restart_lock = threading.Lock()
         try:
             if target.kind == "embedded":
                 assert target.path is not None
                 self._server = EmbeddedServer(target.path)
                 socket, password = self._server.acquire()
                 self._db = FalkorDB(unix_socket_path=socket, password=password)
+                self._watch = self._server.watch()
             else:
                 self._db = FalkorDB.from_url(_client_url(target))
-            self._db.connection.ping()
+            with self._waiting(self._watch):
+                self._db.connection.ping()
         except redis.exceptions.AuthenticationError as exc:
             self.close()
             raise StoreError(f"FalkorDB at {target.safe_uri} refused the password") from exc
@@ -70,20 +83,33 @@ class FalkorStore(Store):
 
     def _run(self, query: str, params: Mapping[str, Any] | None = None, *,
              write: bool = False) -> list[Row]:
-        import redis
-
         if params:
             query = self.prepare(query, params).query
+        for attempt in range(1, RESTARTS + 2):
+            try:
+                return self._send(query, write)
+            except ServerRestarted:
+                if write or attempt > RESTARTS:
+                    raise
+                # A read changes nothing: ask the new server.
+        raise AssertionError("unreachable")
+
+    def _send(self, query: str, write: bool) -> list[Row]:
+        import redis
+
+        watch = self._watch
         try:
             if write:
-                with self._write_lock():
+                with self._write_lock(), self._waiting(watch):
                     result = self._graph.query(query)
             else:
                 try:  # graphrec's reads return values: the fast reader, else the client
-                    return read_rows(self._db.connection.execute_command(
-                        "GRAPH.RO_QUERY", self.target.graph, query, "--compact"))
+                    with self._waiting(watch):
+                        return read_rows(self._db.connection.execute_command(
+                            "GRAPH.RO_QUERY", self.target.graph, query, "--compact"))
                 except Unsupported:
-                    result = self._graph.ro_query(query)
+                    with self._waiting(watch):
+                        result = self._graph.ro_query(query)
         except redis.exceptions.LockError as exc:
             raise StoreError(
                 f"another graphrec process kept the write lock of graph "
@@ -94,6 +120,14 @@ class FalkorStore(Store):
                 return []  # the graph does not exist yet: nothing to read
             raise StoreError(f"FalkorDB rejected the query: {exc}") from exc
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if watch is not None and watch.fired:
+                self._restart(watch)
+                raise ServerRestarted(
+                    f"the database server at {self.location} deadlocked during a "
+                    f"{'write' if write else 'read'} (no CPU for {watch.stall_s:g} s) and "
+                    "was restarted. Writes that completed are safe; run the command again "
+                    "to finish."
+                ) from exc
             raise StoreError(
                 f"lost the connection to FalkorDB at {self.location} ({exc}). Writes that "
                 "completed are safe; run the command again to finish."
@@ -101,6 +135,33 @@ class FalkorStore(Store):
         header = [col[1] if isinstance(col, list | tuple) else col for col in result.header]
         return [{str(h): plain(v, _entity) for h, v in zip(header, row, strict=True)}
                 for row in result.result_set]
+
+    @staticmethod
+    def _waiting(watch: StallWatch | None):
+        return watch.waiting() if watch is not None else contextlib.nullcontext()
+
+    def _restart(self, watch: StallWatch) -> None:
+        """After `watch` killed a deadlocked server: a server and a connection again. A
+        thread that finds another already did it has nothing to do."""
+        from falkordb import FalkorDB
+
+        assert self._server is not None
+        with self._restart_lock:
+            if self._watch is not watch:
+                return
+            watch.close()
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            deadline = time.monotonic() + 10
+            while pid_alive(watch.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)  # SIGKILL is sent; the process may take a moment to go
+            socket, password = self._server.reattach()
+            self._db = FalkorDB(unix_socket_path=socket, password=password)
+            self._graph = self._db.select_graph(self.target.graph)
+            self._watch = self._server.watch()
+        warnings.warn(f"the database server deadlocked (no CPU for {watch.stall_s:g} s while "
+                      "a command waited); graphrec killed it and started it again, "
+                      "nothing committed was lost", RuntimeWarning, stacklevel=4)
 
     def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
         """FalkorDB takes parameters as a `CYPHER name=value ...` header before the query;
@@ -127,7 +188,8 @@ class FalkorStore(Store):
             blocking_timeout=LOCK_WAIT_S, thread_local=False))
 
     def graph_exists(self) -> bool:
-        return bool(self._db.connection.exists(self.target.graph))
+        with self._waiting(self._watch):  # a deadlock here ends as a lost connection
+            return bool(self._db.connection.exists(self.target.graph))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """From FalkorDB's own statistics (`db.meta.stats`, kept as the graph changes):
@@ -140,6 +202,15 @@ class FalkorStore(Store):
                 for side, key in (("nodes", "labels"), ("relationships", "relTypes"))}
 
     def ensure_schema(self) -> None:
+        for attempt in range(1, RESTARTS + 2):
+            try:
+                return self._ensure_schema()
+            except ServerRestarted:
+                if attempt > RESTARTS:
+                    raise
+                # Schema statements skip what exists: running them again is safe.
+
+    def _ensure_schema(self) -> None:
         existing = {(row["label"], (prop,))  # one row per label, listing its properties
                     for row in self.run("CALL db.indexes() YIELD label, properties "
                                         "RETURN label, properties")
@@ -161,14 +232,28 @@ class FalkorStore(Store):
                     f"CREATE INDEX FOR (n:{label}) ON (n.{key})", write=True))
             if (label, (key,)) not in constraints:
                 created |= self._tolerate_exists(
-                    lambda label=label, key=key: self._db.connection.execute_command(
-                        "GRAPH.CONSTRAINT", "CREATE", self.target.graph, "UNIQUE", "NODE",
-                        label, "PROPERTIES", "1", key))
+                    lambda label=label, key=key: self._constrain(label, key))
         if created and self._server is not None:
             # FalkorDB logs GRAPH.CONSTRAINT twice in the append-only file, and the replayed
             # duplicate fails loudly after a crash. Folding the log into a snapshot now
             # keeps schema commands out of every later replay.
             self._compact_log()
+
+    def _constrain(self, label: str, key: str) -> None:
+        import redis
+
+        watch = self._watch
+        try:
+            with self._waiting(watch):
+                self._db.connection.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.target.graph, "UNIQUE", "NODE", label,
+                    "PROPERTIES", "1", key)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if watch is None or not watch.fired:
+                raise
+            self._restart(watch)
+            raise ServerRestarted("the database server deadlocked creating a constraint "
+                                  "and was restarted") from exc
 
     @staticmethod
     def _tolerate_exists(action) -> bool:
@@ -184,8 +269,6 @@ class FalkorStore(Store):
         return True
 
     def _compact_log(self) -> None:
-        import time
-
         import redis
 
         deadline = time.monotonic() + 60
@@ -198,6 +281,8 @@ class FalkorStore(Store):
             raise StoreError(f"could not compact the database log: {exc}") from exc
 
     def close(self) -> None:
+        if getattr(self, "_watch", None) is not None:
+            self._watch.close()
         db = getattr(self, "_db", None)
         if db is not None:
             with contextlib.suppress(Exception):  # closing must not mask the real error

@@ -69,6 +69,24 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
 
 
+def busy(pid: int) -> bool:
+    """Whether any thread of `pid` is running, waiting to run, or waiting on the disk
+    (states R and D): a server doing slow work, not a deadlocked one. False where /proc
+    cannot tell."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except (OSError, IndexError):
+            continue  # the thread ended while we looked
+        if state in ("R", "D"):
+            return True
+    return False
+
+
 def _stat_fields(pid: int) -> list[str] | None:
     """/proc/PID/stat after the command name (which may hold spaces and parentheses), from
     the state on; None without /proc or once the process is gone."""

@@ -1,0 +1,81 @@
+"""Notice a deadlocked embedded server while a command waits on it, and end it.
+
+Why: FalkorDB 4.16 can deadlock on a command (seen once in CI, on a CREATE INDEX sent to
+a freshly started server). Every thread then waits on a futex, no CPU is used, and no
+answer comes. The client has no timeout of its own, since a long
+query is no error, so the command would wait for good. While a command is outstanding, a
+thread looks at the server once a second. A server that has used under MIN_CPU_S of CPU
+for `stall_s` seconds, with no thread running or waiting on the disk at any look, is
+deadlocked. It is killed with SIGKILL (a deadlocked server ignores SIGTERM). Every
+committed write is in its append-only log (fsync always), so the caller can start it
+again and lose nothing. This works only where /proc shows CPU time (Linux).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+from .process import busy, cpu_seconds
+
+#: Less CPU than this in the whole quiet spell is none: an idle server's housekeeping.
+MIN_CPU_S = 0.05
+
+
+class StallWatch:
+    """Watches one server process for as long as commands are outstanding on it."""
+
+    def __init__(self, pid: int, stall_s: float) -> None:
+        self.pid = pid
+        self.stall_s = stall_s
+        self.fired = False
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._since = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around one round trip to the server: the watch looks only while one is open."""
+        with self._lock:
+            if self._waiting == 0:
+                self._since = time.monotonic()
+            self._waiting += 1
+            if self._thread is None and cpu_seconds(self.pid) is not None:
+                self._thread = threading.Thread(target=self._watch, daemon=True,
+                                                name=f"graphrec-stall-watch-{self.pid}")
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        poll = min(1.0, self.stall_s / 4)
+        quiet: tuple[float, float] | None = None  # (since when, CPU seconds then)
+        while not self._stop.wait(poll):
+            with self._lock:
+                since = self._since if self._waiting else None
+            if since is None:
+                quiet = None
+                continue
+            cpu = cpu_seconds(self.pid)
+            if cpu is None:
+                return  # gone: the caller sees its connection drop
+            now = time.monotonic()
+            if quiet is None or busy(self.pid) or cpu - quiet[1] >= MIN_CPU_S:
+                quiet = (now, cpu)
+            elif now - max(quiet[0], since) >= self.stall_s:
+                self.fired = True
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
+                return

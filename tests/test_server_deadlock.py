@@ -1,0 +1,151 @@
+"""A server that deadlocks on a command: killed, started again, nothing committed lost.
+
+SIGSTOP gives a server that, seen from outside, is what FalkorDB's deadlock is: it holds
+the connection, uses no CPU and never answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import graphrec
+from graphrec.store import embedded, falkordb
+from graphrec.store.falkordb import ServerRestarted
+from graphrec.store.process import pid_alive
+from graphrec.store.stall import StallWatch
+from graphrec.synth import generate_zoo
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                                reason="the stall watch reads CPU time from /proc")
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not pid_alive(pid)
+
+
+def _stop(pid: int) -> None:
+    """SIGSTOP `pid`, and SIGCONT it after 30 s: were the watch broken, the test's command
+    would then answer late and the test fail, instead of waiting for good."""
+    os.kill(pid, signal.SIGSTOP)
+
+    def resume() -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGCONT)
+
+    timer = threading.Timer(30, resume)
+    timer.daemon = True
+    timer.start()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
+    """A small database, closed, and its stats; stalls are called after 1 s."""
+    monkeypatch.setattr(embedded, "STALL_S", 1.0)
+    zoo = generate_zoo(6, 40, 0.5, 1, tmp_path / "zoo")
+    with graphrec.open(str(tmp_path / "db")) as g:
+        g.ingest(zoo.files["records"], models=zoo.files["models"])
+        return tmp_path / "db", g.stats()
+
+
+def test_a_read_on_a_deadlocked_server_is_answered_by_a_new_one(db) -> None:
+    path, before = db
+    with graphrec.open(str(path)) as g:
+        stuck = g.store.server_pid
+        _stop(stuck)
+        with pytest.warns(RuntimeWarning, match=r"deadlocked .* started it again"):
+            assert g.stats() == before
+        assert g.store.server_pid != stuck and _gone(stuck)
+        assert g.stats() == before  # the new connection serves the next command
+
+
+def test_a_write_on_a_deadlocked_server_says_to_run_it_again(db) -> None:
+    path, before = db
+    with graphrec.open(str(path)) as g:
+        g.store.run("MERGE (n:Note {key: 'first'})", write=True)  # the schema is in place
+        stuck = g.store.server_pid
+        _stop(stuck)
+        with pytest.warns(RuntimeWarning, match="deadlocked"), \
+                pytest.raises(ServerRestarted, match=r"deadlocked during a write .* run the "
+                                                     "command again"):
+            g.store.run("MERGE (n:Note {key: 'second'})", write=True)
+        assert _gone(stuck)
+        notes = g.store.run("MATCH (n:Note) RETURN n.key AS key ORDER BY key")
+        assert [r["key"] for r in notes] == ["first"]  # committed kept, the stuck one not
+        g.store.run("MERGE (n:Note {key: 'second'})", write=True)  # run again: it works
+        assert len(g.store.run("MATCH (n:Note) RETURN n")) == 2
+        assert g.stats()["relationships"] == before["relationships"]
+
+
+def test_the_schema_is_created_again_after_a_deadlock_on_create_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case seen in CI: a CREATE INDEX sent to a fresh server that never answered."""
+    monkeypatch.setattr(embedded, "STALL_S", 1.0)
+    zoo = generate_zoo(6, 40, 0.5, 1, tmp_path / "zoo")
+    tolerate = falkordb.FalkorStore._tolerate_exists
+    stuck: list[int] = []
+
+    state = tmp_path / "db" / "falkordb" / "server.json"
+
+    def stop_before_the_first(action) -> bool:
+        if not stuck:
+            stuck.append(json.loads(state.read_text())["pid"])
+            _stop(stuck[0])
+        return tolerate(action)
+
+    monkeypatch.setattr(falkordb.FalkorStore, "_tolerate_exists",
+                        staticmethod(stop_before_the_first))
+    with pytest.warns(RuntimeWarning, match="deadlocked"):
+        g = graphrec.open(str(tmp_path / "db"))  # the schema comes with the first connection
+    with g:
+        assert stuck and _gone(stuck[0]) and g.store.server_pid != stuck[0]
+        g.ingest(zoo.files["records"], models=zoo.files["models"])
+        indexes = g.store.run("CALL db.indexes() YIELD label RETURN collect(label) AS l")
+        assert {"Model", "Dataset"} <= set(indexes[0]["l"])
+        assert g.stats()["relationships"]["TRANSFERS_TO"] == len(
+            zoo.files["records"].read_text().splitlines()) - 1
+
+
+@pytest.mark.parametrize(("program", "killed"), [
+    ("import time; time.sleep(30)", True),                      # waits, uses nothing
+    ("import time\nend = time.time() + 30\nwhile time.time() < end: pass", False),  # works
+])
+def test_the_watch_kills_only_a_process_that_does_nothing(program: str, killed: bool) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", program])
+    watch = StallWatch(proc.pid, 1.0)
+    try:
+        with watch.waiting():
+            deadline = time.monotonic() + 4
+            while proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert (proc.poll() == -signal.SIGKILL) is killed and watch.fired is killed
+    finally:
+        watch.close()
+        proc.kill()
+        proc.wait()
+
+
+def test_the_watch_leaves_a_quiet_server_alone_while_nothing_waits() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    watch = StallWatch(proc.pid, 0.5)
+    try:
+        with watch.waiting():
+            pass  # one quick command starts the watch
+        time.sleep(2)
+        assert proc.poll() is None and not watch.fired
+    finally:
+        watch.close()
+        proc.kill()
+        proc.wait()
