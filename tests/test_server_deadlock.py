@@ -21,19 +21,13 @@ import pytest
 import graphrec
 from graphrec.store import embedded, falkordb
 from graphrec.store.falkordb import ServerRestarted
-from graphrec.store.process import pid_alive
 from graphrec.store.stall import StallWatch
 from graphrec.synth import generate_zoo
 
+from .conftest import wait_gone
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="the stall watch reads CPU time from /proc")
-
-
-def _gone(pid: int, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return not pid_alive(pid)
 
 
 def _stop(pid: int) -> None:
@@ -67,7 +61,7 @@ def test_a_read_on_a_deadlocked_server_is_answered_by_a_new_one(db) -> None:
         _stop(stuck)
         with pytest.warns(RuntimeWarning, match=r"deadlocked .* started it again"):
             assert g.stats() == before
-        assert g.store.server_pid != stuck and _gone(stuck)
+        assert g.store.server_pid != stuck and wait_gone(stuck)
         assert g.stats() == before  # the new connection serves the next command
 
 
@@ -81,7 +75,7 @@ def test_a_write_on_a_deadlocked_server_says_to_run_it_again(db) -> None:
                 pytest.raises(ServerRestarted, match=r"deadlocked during a write .* run the "
                                                      "command again"):
             g.store.run("MERGE (n:Note {key: 'second'})", write=True)
-        assert _gone(stuck)
+        assert wait_gone(stuck)
         notes = g.store.run("MATCH (n:Note) RETURN n.key AS key ORDER BY key")
         assert [r["key"] for r in notes] == ["first"]  # committed kept, the stuck one not
         g.store.run("MERGE (n:Note {key: 'second'})", write=True)  # run again: it works
@@ -110,7 +104,7 @@ def test_the_schema_is_created_again_after_a_deadlock_on_create_index(
     with pytest.warns(RuntimeWarning, match="deadlocked"):
         g = graphrec.open(str(tmp_path / "db"))  # the schema comes with the first connection
     with g:
-        assert stuck and _gone(stuck[0]) and g.store.server_pid != stuck[0]
+        assert stuck and wait_gone(stuck[0]) and g.store.server_pid != stuck[0]
         g.ingest(zoo.files["records"], models=zoo.files["models"])
         indexes = g.store.run("CALL db.indexes() YIELD label RETURN collect(label) AS l")
         assert {"Model", "Dataset"} <= set(indexes[0]["l"])
