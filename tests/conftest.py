@@ -167,12 +167,3 @@ def pytest_report_header(config: pytest.Config) -> str:
     return ("graphrec: Neo4j behaviour tests are skipped: set GRAPHREC_TEST_NEO4J_URI "
             "(and NEO4J_USER/NEO4J_PASSWORD) to run them")
 
-
-def wait_gone(pid: int, timeout: float = 30) -> bool:
-    """Whether process `pid` is gone within `timeout` seconds (a zombie counts as gone)."""
-    from graphrec.store.process import pid_alive
-
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return not pid_alive(pid)

@@ -14,10 +14,10 @@ import pytest
 
 import graphrec
 from graphrec.errors import ServerError
-from graphrec.store.process import pid_alive
+from graphrec.store.process import pid_alive, wait_gone
 from graphrec.synth import generate_zoo
 
-from .conftest import wait_gone, write_csv
+from .conftest import write_csv
 
 
 def _state(db: Path) -> dict:
@@ -45,7 +45,7 @@ def test_server_is_shared_and_stops_with_its_last_user(tmp_path: Path) -> None:
     assert pid_alive(pid), "a server still in use must keep running"
     assert second.stats()["nodes"] == {}
     second.close()
-    assert wait_gone(pid)
+    assert wait_gone(pid, 30)
     assert not (db / "falkordb" / "server.json").exists()
     mode = (db / "falkordb").stat().st_mode & 0o777
     assert mode == 0o700, "the database folder must be private"
@@ -60,7 +60,7 @@ def test_data_survives_restart_and_server_kill(tmp_path: Path) -> None:
     with graphrec.open(str(db)) as g:  # clean stop, then a fresh start
         assert g.dump() == before
         os.kill(g.store.server_pid, signal.SIGKILL)  # a crash: no shutdown, no snapshot
-        assert wait_gone(g.store.server_pid)
+        assert wait_gone(g.store.server_pid, 30)
     with graphrec.open(str(db)) as g:  # the stale socket and state file must not block
         assert g.dump() == before
 
@@ -256,7 +256,7 @@ def test_a_server_that_stalls_while_loading_is_started_again(tmp_path: Path,
             graphrec.open(str(db)) as g:
         assert g.stats() == before
         assert g.store.server_pid != stopped[0]
-    assert wait_gone(stopped[0])
+    assert wait_gone(stopped[0], 30)
 
 
 def test_a_server_that_never_answers_is_ended_at_the_start_timeout(tmp_path: Path,
@@ -272,8 +272,8 @@ def test_a_server_that_never_answers_is_ended_at_the_start_timeout(tmp_path: Pat
         patch.setattr(embedded, "START_TIMEOUT_S", 3.0)
         with pytest.raises(ServerError, match="did not become ready"):
             graphrec.open(str(db))
-        assert wait_gone(stopped[0])
+        assert wait_gone(stopped[0], 30)
     with graphrec.open(str(db)) as g:  # nothing lost
         assert g.stats() == before
         server = g.store.server_pid
-    assert wait_gone(server)  # the idle time of 0 held: the last user stopped it
+    assert wait_gone(server, 30)  # the idle time of 0 held: the last user stopped it

@@ -20,11 +20,11 @@ import pytest
 
 import graphrec
 from graphrec.store import embedded, falkordb
+from graphrec.store.embedded import EmbeddedServer
 from graphrec.store.falkordb import ServerRestarted
+from graphrec.store.process import wait_gone
 from graphrec.store.stall import StallWatch
 from graphrec.synth import generate_zoo
-
-from .conftest import wait_gone
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="the stall watch reads CPU time from /proc")
@@ -59,9 +59,9 @@ def test_a_read_on_a_deadlocked_server_is_answered_by_a_new_one(db) -> None:
     with graphrec.open(str(path)) as g:
         stuck = g.store.server_pid
         _stop(stuck)
-        with pytest.warns(RuntimeWarning, match=r"deadlocked .* started it again"):
+        with pytest.warns(UserWarning, match=r"deadlocked .* started it again"):
             assert g.stats() == before
-        assert g.store.server_pid != stuck and wait_gone(stuck)
+        assert g.store.server_pid != stuck and wait_gone(stuck, 10)
         assert g.stats() == before  # the new connection serves the next command
 
 
@@ -71,11 +71,11 @@ def test_a_write_on_a_deadlocked_server_says_to_run_it_again(db) -> None:
         g.store.run("MERGE (n:Note {key: 'first'})", write=True)  # the schema is in place
         stuck = g.store.server_pid
         _stop(stuck)
-        with pytest.warns(RuntimeWarning, match="deadlocked"), \
+        with pytest.warns(UserWarning, match="deadlocked"), \
                 pytest.raises(ServerRestarted, match=r"deadlocked during a write .* run the "
                                                      "command again"):
             g.store.run("MERGE (n:Note {key: 'second'})", write=True)
-        assert wait_gone(stuck)
+        assert wait_gone(stuck, 10)
         notes = g.store.run("MATCH (n:Note) RETURN n.key AS key ORDER BY key")
         assert [r["key"] for r in notes] == ["first"]  # committed kept, the stuck one not
         g.store.run("MERGE (n:Note {key: 'second'})", write=True)  # run again: it works
@@ -101,15 +101,31 @@ def test_the_schema_is_created_again_after_a_deadlock_on_create_index(
 
     monkeypatch.setattr(falkordb.FalkorStore, "_tolerate_exists",
                         staticmethod(stop_before_the_first))
-    with pytest.warns(RuntimeWarning, match="deadlocked"):
+    with pytest.warns(UserWarning, match="deadlocked"):
         g = graphrec.open(str(tmp_path / "db"))  # the schema comes with the first connection
     with g:
-        assert stuck and wait_gone(stuck[0]) and g.store.server_pid != stuck[0]
+        assert stuck and wait_gone(stuck[0], 10) and g.store.server_pid != stuck[0]
         g.ingest(zoo.files["records"], models=zoo.files["models"])
         indexes = g.store.run("CALL db.indexes() YIELD label RETURN collect(label) AS l")
         assert {"Model", "Dataset"} <= set(indexes[0]["l"])
         assert g.stats()["relationships"]["TRANSFERS_TO"] == len(
             zoo.files["records"].read_text().splitlines()) - 1
+
+
+def test_a_deadlocked_server_left_behind_is_replaced(db, monkeypatch) -> None:
+    """A user stopped (Ctrl+C, kill) while its command waited leaves the deadlocked server
+    up: the next one finds it not answering and idle, kills it and starts another."""
+    path, before = db
+    monkeypatch.setenv("GRAPHREC_SERVER_IDLE", "60")  # the server outlives its users
+    with graphrec.open(str(path)) as g:
+        stuck = g.store.server_pid
+    _stop(stuck)
+    with pytest.warns(UserWarning, match="did not answer and used no CPU"):
+        g = graphrec.open(str(path))
+    with g:
+        assert g.store.server_pid != stuck and g.stats() == before
+    assert wait_gone(stuck, 10)
+    assert EmbeddedServer(path).stop(force=True)  # the new one, kept up by the idle time
 
 
 @pytest.mark.parametrize(("program", "killed"), [

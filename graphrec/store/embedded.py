@@ -40,9 +40,9 @@ from pathlib import Path
 
 from ..errors import ServerError, UsageError
 from .admin import admin_client, compact
-from .process import binaries, cpu_seconds, is_server, pid_alive
+from .process import binaries, cpu_seconds, is_server, listens_on, pid_alive, wait_gone
 from .serverlog import REFUSED_WRITE, account
-from .stall import StallWatch
+from .stall import StallWatch, deadlocked
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
@@ -83,10 +83,7 @@ def _end_unready(pid: int, grace: float = 10.0) -> None:
     it has only read its files, so killing it loses nothing."""
     with contextlib.suppress(OSError):
         os.kill(pid, 15)
-    deadline = time.monotonic() + grace
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if pid_alive(pid):
+    if not wait_gone(pid, grace):
         with contextlib.suppress(OSError):
             os.kill(pid, 9)
 
@@ -352,11 +349,21 @@ class EmbeddedServer:
                 if status == "down" or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)  # still replaying its log after a restart
-            if is_server(int(state["pid"])):
+            pid, quiet = int(state["pid"]), min(STALL_S, START_TIMEOUT_S)
+            # Ours (its title names our socket) and deadlocked: left so by a user that was
+            # stopped while its command waited on it.
+            if listens_on(pid, state["socket"]) and deadlocked(pid, quiet):
+                os.kill(pid, 9)  # a deadlocked server ignores SIGTERM; its log holds every write
+                wait_gone(pid, 10)
+                warnings.warn(f"the database server in {self.dir} did not answer and used no "
+                              f"CPU for {quiet:g} s (deadlocked); graphrec killed it and "
+                              "starts it again, nothing committed is lost", stacklevel=2)
+            if is_server(pid):
                 raise ServerError(
-                    f"a database server (pid {state['pid']}) holds {self.dir} but does not "
-                    f"answer. If no other graphrec is running, stop it (kill {state['pid']}) "
-                    "and run the command again; no committed data is lost."
+                    f"a database server (pid {pid}) holds {self.dir} but does not answer. If "
+                    f"no other graphrec is running, stop it (kill {pid}, or kill -9 {pid} if "
+                    "that does not end it) and run the command again; no committed data is "
+                    "lost."
                 )
         if state:
             with contextlib.suppress(OSError):
@@ -478,9 +485,7 @@ class EmbeddedServer:
             raise ServerError(f"could not stop the database server: {exc}") from exc
         finally:
             client.close()
-        deadline = time.monotonic() + 30
-        while pid_alive(int(state["pid"])) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_gone(int(state["pid"]), 30)
         self.state_file.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             Path(state["socket"]).unlink(missing_ok=True)

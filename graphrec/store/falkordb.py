@@ -27,7 +27,7 @@ from .base import (
 )
 from .compact import Unsupported, read_rows
 from .embedded import EmbeddedServer
-from .process import pid_alive
+from .process import wait_gone
 from .stall import StallWatch
 
 LOCK_TTL_S = 60.0  # renewed while held (`_renewed`): a dead holder's lock expires
@@ -152,16 +152,14 @@ class FalkorStore(Store):
             watch.close()
             with contextlib.suppress(Exception):
                 self._db.connection.close()
-            deadline = time.monotonic() + 10
-            while pid_alive(watch.pid) and time.monotonic() < deadline:
-                time.sleep(0.02)  # SIGKILL is sent; the process may take a moment to go
+            wait_gone(watch.pid, 10)  # SIGKILL is sent; the process may take a moment to go
             socket, password = self._server.reattach()
             self._db = FalkorDB(unix_socket_path=socket, password=password)
             self._graph = self._db.select_graph(self.target.graph)
             self._watch = self._server.watch()
         warnings.warn(f"the database server deadlocked (no CPU for {watch.stall_s:g} s while "
                       "a command waited); graphrec killed it and started it again, "
-                      "nothing committed was lost", RuntimeWarning, stacklevel=4)
+                      "nothing committed was lost", stacklevel=4)
 
     def prepare(self, query: str, params: Mapping[str, Any] | None = None) -> Statement:
         """FalkorDB takes parameters as a `CYPHER name=value ...` header before the query;

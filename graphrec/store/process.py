@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from ..errors import ServerError
@@ -42,17 +43,30 @@ def is_server(pid: int) -> bool:
     which must not be taken for the database (nor be named as something to kill)."""
     if not pid_alive(pid):
         return False
+    command = _command(pid)
+    return command is None or "redis-server" in command  # cannot tell: trust the pid
+
+
+def listens_on(pid: int, socket: str) -> bool:
+    """Whether `pid`'s process title names `socket`. redis-server shows the address it
+    listens on there, so this tells the server we started from another redis-server that
+    got its pid: only ours may be killed without asking."""
+    command = _command(pid)
+    return command is not None and f"unixsocket:{socket}" in command
+
+
+def _command(pid: int) -> str | None:
+    """The process title of `pid`; None if it cannot be read."""
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
             errors="replace")
     except OSError:  # no /proc (macOS): ask ps
         try:
-            command = subprocess.run(["ps", "-p", str(pid), "-o", "command="],
-                                     capture_output=True, text=True, check=False,
-                                     timeout=5).stdout
+            return subprocess.run(["ps", "-p", str(pid), "-o", "command="],
+                                  capture_output=True, text=True, check=False,
+                                  timeout=5).stdout
         except (OSError, subprocess.SubprocessError):
-            return True  # cannot tell: trust the pid, as before
-    return "redis-server" in command
+            return None
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -67,6 +81,14 @@ def cpu_seconds(pid: int) -> float | None:
     except (OSError, ValueError):
         return None
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for `pid` to end; whether it has."""
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not pid_alive(pid)
 
 
 def busy(pid: int) -> bool:

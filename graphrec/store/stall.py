@@ -79,3 +79,19 @@ class StallWatch:
                 with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.SIGKILL)
                 return
+
+
+def deadlocked(pid: int, seconds: float) -> bool:
+    """Whether `pid`, looked at for `seconds`, never ran and used under MIN_CPU_S of CPU:
+    for a server found not answering, with no command of ours to watch. False at once
+    where /proc cannot tell, or once the process is gone."""
+    start = cpu_seconds(pid)
+    if start is None:
+        return False
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cpu = cpu_seconds(pid)
+        if cpu is None or busy(pid) or cpu - start >= MIN_CPU_S:
+            return False
+        time.sleep(min(0.25, seconds / 4))
+    return True
