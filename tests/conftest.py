@@ -166,4 +166,3 @@ def pytest_report_header(config: pytest.Config) -> str:
         return f"graphrec: Neo4j behaviour tests run against {NEO4J_URI}"
     return ("graphrec: Neo4j behaviour tests are skipped: set GRAPHREC_TEST_NEO4J_URI "
             "(and NEO4J_USER/NEO4J_PASSWORD) to run them")
-
