@@ -128,6 +128,23 @@ def test_a_deadlocked_server_left_behind_is_replaced(db, monkeypatch) -> None:
     assert EmbeddedServer(path).stop(force=True)  # the new one, kept up by the idle time
 
 
+def test_db_stop_ends_a_deadlocked_server(db, monkeypatch) -> None:
+    """SHUTDOWN gets no answer from a deadlocked server, as SIGTERM gets no effect: the
+    stop kills it once it has done nothing for the stall time, and the data is all there."""
+    path, before = db
+    monkeypatch.setenv("GRAPHREC_SERVER_IDLE", "60")
+    monkeypatch.setattr(embedded, "SHUTDOWN_TIMEOUT_S", 1.0)
+    with graphrec.open(str(path)) as g:
+        stuck = g.store.server_pid
+    _stop(stuck)
+    with pytest.warns(UserWarning, match="deadlocked.*killed it and stopped it"):
+        assert EmbeddedServer(path).stop()
+    assert wait_gone(stuck, 10) and not (path / "falkordb" / "server.json").exists()
+    with graphrec.open(str(path)) as g:
+        assert g.stats() == before
+    assert EmbeddedServer(path).stop(force=True)
+
+
 @pytest.mark.parametrize(("program", "killed"), [
     ("import time; time.sleep(30)", True),                      # waits, uses nothing
     ("import time\nend = time.time() + 30\nwhile time.time() < end: pass", False),  # works

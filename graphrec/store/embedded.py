@@ -40,9 +40,9 @@ from pathlib import Path
 
 from ..errors import ServerError, UsageError
 from .admin import admin_client, compact
-from .process import binaries, cpu_seconds, is_server, listens_on, pid_alive, wait_gone
+from .process import binaries, cpu_seconds, is_server, pid_alive, wait_gone
 from .serverlog import REFUSED_WRITE, account
-from .stall import StallWatch, deadlocked
+from .stall import StallWatch, end_if_deadlocked
 
 # Unix socket paths are limited to ~104 bytes (macOS) / 108 (Linux).
 _MAX_SOCKET_PATH = 100
@@ -55,6 +55,7 @@ START_TIMEOUT_S = float(os.environ.get("GRAPHREC_SERVER_START_TIMEOUT", "300"))
 #: shows CPU time (Linux).
 STALL_S = float(os.environ.get("GRAPHREC_SERVER_STALL", "20"))
 START_ATTEMPTS = 3
+SHUTDOWN_TIMEOUT_S = 30.0  # for each command of a stop; past it, a deadlocked server is killed
 DEFAULT_IDLE_S = 900.0
 
 
@@ -349,15 +350,9 @@ class EmbeddedServer:
                 if status == "down" or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)  # still replaying its log after a restart
-            pid, quiet = int(state["pid"]), min(STALL_S, START_TIMEOUT_S)
-            # Ours (its title names our socket) and deadlocked: left so by a user that was
-            # stopped while its command waited on it.
-            if listens_on(pid, state["socket"]) and deadlocked(pid, quiet):
-                os.kill(pid, 9)  # a deadlocked server ignores SIGTERM; its log holds every write
-                wait_gone(pid, 10)
-                warnings.warn(f"the database server in {self.dir} did not answer and used no "
-                              f"CPU for {quiet:g} s (deadlocked); graphrec killed it and "
-                              "starts it again, nothing committed is lost", stacklevel=2)
+            pid = int(state["pid"])
+            # Left deadlocked by a user that was stopped while its command waited on it?
+            self._kill_if_deadlocked(state, "starts it again")
             if is_server(pid):
                 raise ServerError(
                     f"a database server (pid {pid}) holds {self.dir} but does not answer. If "
@@ -469,20 +464,33 @@ class EmbeddedServer:
         raise ServerError(f"the database server in {self.dir} stopped while starting.\n"
                           + account(log, pid, alive=False))
 
+    def _kill_if_deadlocked(self, state: dict, then: str) -> bool:
+        """`stall.end_if_deadlocked` for the server of `state`, said in a warning that ends
+        with `then`."""
+        quiet = min(STALL_S, START_TIMEOUT_S)
+        if not end_if_deadlocked(int(state["pid"]), state.get("socket", ""), quiet):
+            return False
+        warnings.warn(f"the database server in {self.dir} did not answer and used no CPU "
+                      f"for {quiet:g} s (deadlocked); graphrec killed it and {then}, "
+                      "nothing committed is lost", stacklevel=3)
+        return True
+
     def _shutdown(self) -> None:
         import redis
 
         state = self.read_state()
         if not state:
             return
-        client = admin_client(state["socket"], state["password"], 30)
+        client = admin_client(state["socket"], state["password"], SHUTDOWN_TIMEOUT_S)
         try:
             compact(client)
             client.shutdown(nosave=True)  # the append-only file already holds every write
         except redis.exceptions.ConnectionError:
             pass  # it closes the connection as it goes
         except redis.exceptions.RedisError as exc:
-            raise ServerError(f"could not stop the database server: {exc}") from exc
+            if not (isinstance(exc, redis.exceptions.TimeoutError)
+                    and self._kill_if_deadlocked(state, "stopped it")):
+                raise ServerError(f"could not stop the database server: {exc}") from exc
         finally:
             client.close()
         wait_gone(int(state["pid"]), 30)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from .process import busy, cpu_seconds
+from .process import busy, cpu_seconds, listens_on, wait_gone
 
 #: Less CPU than this in the whole quiet spell is none: an idle server's housekeeping.
 MIN_CPU_S = 0.05
@@ -94,4 +94,16 @@ def deadlocked(pid: int, seconds: float) -> bool:
         if cpu is None or busy(pid) or cpu - start >= MIN_CPU_S:
             return False
         time.sleep(min(0.25, seconds / 4))
+    return True
+
+
+def end_if_deadlocked(pid: int, socket: str, seconds: float) -> bool:
+    """Kill `pid` if it is the server on `socket` (its process title says so: only ours is
+    killed without asking) and it is `deadlocked` for `seconds`. It then ignores SIGTERM
+    and SHUTDOWN alike, and its log holds every committed write. Whether it was killed."""
+    if not (listens_on(pid, socket) and deadlocked(pid, seconds)):
+        return False
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    wait_gone(pid, 10)
     return True
