@@ -128,17 +128,26 @@ def test_a_deadlocked_server_left_behind_is_replaced(db, monkeypatch) -> None:
     assert EmbeddedServer(path).stop(force=True)  # the new one, kept up by the idle time
 
 
-def test_db_stop_ends_a_deadlocked_server(db, monkeypatch) -> None:
+@pytest.mark.parametrize("when", ["at the first ping", "after a ping that answered"])
+def test_db_stop_ends_a_deadlocked_server(db, monkeypatch, when: str) -> None:
     """SHUTDOWN gets no answer from a deadlocked server, as SIGTERM gets no effect: the
-    stop kills it once it has done nothing for the stall time, and the data is all there."""
+    stop kills it once it has done nothing for the stall time, and the data is all there.
+    Found at the stop's first ping; or, deadlocked just after it, when SHUTDOWN times out."""
     path, before = db
     monkeypatch.setenv("GRAPHREC_SERVER_IDLE", "60")
     monkeypatch.setattr(embedded, "SHUTDOWN_TIMEOUT_S", 1.0)
     with graphrec.open(str(path)) as g:
         stuck = g.store.server_pid
     _stop(stuck)
-    with pytest.warns(UserWarning, match="deadlocked.*killed it and stopped it"):
+    sent: list[str] = []
+    with pytest.MonkeyPatch.context() as patch, \
+            pytest.warns(UserWarning, match="deadlocked.*killed it and stopped it"):
+        if when == "after a ping that answered":  # for this stop only
+            patch.setattr(EmbeddedServer, "_ping", lambda *args, **kwargs: "ok")
+        patch.setattr(embedded, "compact", lambda client: sent.append("compact"))
         assert EmbeddedServer(path).stop()
+    # Found at the ping, it is killed before any command that would wait out its timeout.
+    assert sent == ([] if when == "at the first ping" else ["compact"])
     assert wait_gone(stuck, 10) and not (path / "falkordb" / "server.json").exists()
     with graphrec.open(str(path)) as g:
         assert g.stats() == before

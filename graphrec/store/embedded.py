@@ -351,14 +351,12 @@ class EmbeddedServer:
                     break
                 time.sleep(0.2)  # still replaying its log after a restart
             pid = int(state["pid"])
-            # Left deadlocked by a user that was stopped while its command waited on it?
-            self._kill_if_deadlocked(state, "starts it again")
+            self._kill_if_deadlocked(state, "starts it again")  # left so by a stopped user?
             if is_server(pid):
                 raise ServerError(
-                    f"a database server (pid {pid}) holds {self.dir} but does not answer. If "
-                    f"no other graphrec is running, stop it (kill {pid}, or kill -9 {pid} if "
-                    "that does not end it) and run the command again; no committed data is "
-                    "lost."
+                    f"a database server (pid {pid}) holds {self.dir} but does not answer. If no "
+                    f"other graphrec is running, stop it (kill {pid}; kill -9 {pid} if it stays) "
+                    "and run the command again; no committed data is lost."
                 )
         if state:
             with contextlib.suppress(OSError):
@@ -465,8 +463,7 @@ class EmbeddedServer:
                           + account(log, pid, alive=False))
 
     def _kill_if_deadlocked(self, state: dict, then: str) -> bool:
-        """`stall.end_if_deadlocked` for the server of `state`, said in a warning that ends
-        with `then`."""
+        """`stall.end_if_deadlocked` for the server of `state`; a warning ends with `then`."""
         quiet = min(STALL_S, START_TIMEOUT_S)
         if not end_if_deadlocked(int(state["pid"]), state.get("socket", ""), quiet):
             return False
@@ -483,8 +480,11 @@ class EmbeddedServer:
             return
         client = admin_client(state["socket"], state["password"], SHUTDOWN_TIMEOUT_S)
         try:
-            compact(client)
-            client.shutdown(nosave=True)  # the append-only file already holds every write
+            # A deadlocked server would take each command's whole timeout to say so.
+            if (self._ping(state["socket"], state["password"]) == "ok"
+                    or not self._kill_if_deadlocked(state, "stopped it")):
+                compact(client)
+                client.shutdown(nosave=True)  # the append-only file holds every write
         except redis.exceptions.ConnectionError:
             pass  # it closes the connection as it goes
         except redis.exceptions.RedisError as exc:

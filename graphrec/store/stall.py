@@ -2,13 +2,16 @@
 
 Why: FalkorDB 4.16 can deadlock on a command (seen once in CI, on a CREATE INDEX sent to
 a freshly started server). Every thread then waits on a futex, no CPU is used, and no
-answer comes. The client has no timeout of its own, since a long
-query is no error, so the command would wait for good. While a command is outstanding, a
-thread looks at the server once a second. A server that has used under MIN_CPU_S of CPU
-for `stall_s` seconds, with no thread running or waiting on the disk at any look, is
-deadlocked. It is killed with SIGKILL (a deadlocked server ignores SIGTERM). Every
-committed write is in its append-only log (fsync always), so the caller can start it
-again and lose nothing. This works only where /proc shows CPU time (Linux).
+answer comes. FalkorDB issue #2129 reports the same picture under write load on 4.18.9
+(open, not reproduced upstream): a newer wheel is not known to cure it. The client has no
+timeout of its own, since a long query is no error, so the command would wait for good.
+
+While a command is outstanding, a thread looks at the server once a second. A server
+that has used under MIN_CPU_S of CPU for `stall_s` seconds, with no thread running or
+waiting on the disk at any look, is deadlocked. It is killed with SIGKILL (a deadlocked
+server ignores SIGTERM). Every committed write is in its append-only log (fsync always),
+so the caller can start it again and lose nothing. This works only where /proc shows CPU
+time (Linux).
 """
 
 from __future__ import annotations
