@@ -154,13 +154,20 @@ def test_db_stop_ends_a_deadlocked_server(db, monkeypatch, when: str) -> None:
     assert EmbeddedServer(path).stop(force=True)
 
 
-@pytest.mark.parametrize(("program", "killed"), [
-    ("import time; time.sleep(30)", True),                      # waits, uses nothing
-    ("import time\nend = time.time() + 30\nwhile time.time() < end: pass", False),  # works
+SLEEP = "import time; time.sleep(30)"
+SOCKET = "/tmp/graphrec-test-watch.sock"
+
+
+@pytest.mark.parametrize(("program", "title", "killed"), [
+    (SLEEP, f"unixsocket:{SOCKET}", True),                  # ours, waits, uses nothing
+    ("import time\nend = time.time() + 30\nwhile time.time() < end: pass",
+     f"unixsocket:{SOCKET}", False),                         # ours, working
+    (SLEEP, "unixsocket:/tmp/another.sock", False),          # its pid, someone else's now
 ])
-def test_the_watch_kills_only_a_process_that_does_nothing(program: str, killed: bool) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", program])
-    watch = StallWatch(proc.pid, 1.0)
+def test_the_watch_kills_only_our_server_doing_nothing(program: str, title: str,
+                                                       killed: bool) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", program, title])  # the title, as redis's
+    watch = StallWatch(proc.pid, 1.0, SOCKET)
     try:
         with watch.waiting():
             deadline = time.monotonic() + 4
@@ -174,8 +181,8 @@ def test_the_watch_kills_only_a_process_that_does_nothing(program: str, killed: 
 
 
 def test_the_watch_leaves_a_quiet_server_alone_while_nothing_waits() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    watch = StallWatch(proc.pid, 0.5)
+    proc = subprocess.Popen([sys.executable, "-c", SLEEP, f"unixsocket:{SOCKET}"])
+    watch = StallWatch(proc.pid, 0.5, SOCKET)
     try:
         with watch.waiting():
             pass  # one quick command starts the watch

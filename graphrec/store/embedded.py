@@ -171,7 +171,7 @@ class EmbeddedServer:
 
     def watch(self) -> StallWatch:
         """A watch that kills this server if it deadlocks on a command (see `stall`)."""
-        return StallWatch(int(self.pid or 0), STALL_S)
+        return StallWatch(int(self.pid or 0), STALL_S, self.socket or "")
 
     def _attach(self, idle: float | None) -> None:
         """Under the server lock: find the live server or start one, with its watchdog."""

@@ -30,11 +30,14 @@ MIN_CPU_S = 0.05
 
 
 class StallWatch:
-    """Watches one server process for as long as commands are outstanding on it."""
+    """Watches one server process for as long as commands are outstanding on it. `socket`
+    is where it listens: a pid that no longer names it in its title (the server gone, its
+    pid reused) is never killed."""
 
-    def __init__(self, pid: int, stall_s: float) -> None:
+    def __init__(self, pid: int, stall_s: float, socket: str) -> None:
         self.pid = pid
         self.stall_s = stall_s
+        self.socket = socket
         self.fired = False
         self._lock = threading.Lock()
         self._waiting = 0
@@ -78,9 +81,10 @@ class StallWatch:
             if quiet is None or busy(self.pid) or cpu - quiet[1] >= MIN_CPU_S:
                 quiet = (now, cpu)
             elif now - max(quiet[0], since) >= self.stall_s:
-                self.fired = True
-                with contextlib.suppress(OSError):
-                    os.kill(self.pid, signal.SIGKILL)
+                if listens_on(self.pid, self.socket):
+                    self.fired = True
+                    with contextlib.suppress(OSError):
+                        os.kill(self.pid, signal.SIGKILL)
                 return
 
 
