@@ -97,18 +97,18 @@ class FalkorStore(Store):
     def _send(self, query: str, write: bool) -> list[Row]:
         import redis
 
-        watch = self._watch
+        doing = "during a write" if write else "during a read"
         try:
             if write:
-                with self._write_lock(), self._waiting(watch):
+                with self._write_lock(), self._watched(doing):
                     result = self._graph.query(query)
             else:
                 try:  # graphrec's reads return values: the fast reader, else the client
-                    with self._waiting(watch):
+                    with self._watched(doing):
                         return read_rows(self._db.connection.execute_command(
                             "GRAPH.RO_QUERY", self.target.graph, query, "--compact"))
                 except Unsupported:
-                    with self._waiting(watch):
+                    with self._watched(doing):
                         result = self._graph.ro_query(query)
         except redis.exceptions.LockError as exc:
             raise StoreError(
@@ -120,14 +120,6 @@ class FalkorStore(Store):
                 return []  # the graph does not exist yet: nothing to read
             raise StoreError(f"FalkorDB rejected the query: {exc}") from exc
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            if watch is not None and watch.fired:
-                self._restart(watch)
-                raise ServerRestarted(
-                    f"the database server at {self.location} deadlocked during a "
-                    f"{'write' if write else 'read'} (no CPU for {watch.stall_s:g} s) and "
-                    "was restarted. Writes that completed are safe; run the command again "
-                    "to finish."
-                ) from exc
             raise StoreError(
                 f"lost the connection to FalkorDB at {self.location} ({exc}). Writes that "
                 "completed are safe; run the command again to finish."
@@ -139,6 +131,27 @@ class FalkorStore(Store):
     @staticmethod
     def _waiting(watch: StallWatch | None):
         return watch.waiting() if watch is not None else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def _watched(self, doing: str) -> Iterator[None]:
+        """Around one round trip that may be sent again: watched for a deadlock, and a
+        connection the watch ended becomes ServerRestarted once a server is up again (any
+        other lost connection passes through)."""
+        import redis
+
+        watch = self._watch
+        try:
+            with self._waiting(watch):
+                yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if watch is None or not watch.fired:
+                raise
+            self._restart(watch)
+            raise ServerRestarted(
+                f"the database server at {self.location} deadlocked {doing} (no CPU for "
+                f"{watch.stall_s:g} s) and was restarted. Writes that completed are safe; "
+                "run the command again to finish."
+            ) from exc
 
     def _restart(self, watch: StallWatch) -> None:
         """After `watch` killed a deadlocked server: a server and a connection again. A
@@ -238,20 +251,10 @@ class FalkorStore(Store):
             self._compact_log()
 
     def _constrain(self, label: str, key: str) -> None:
-        import redis
-
-        watch = self._watch
-        try:
-            with self._waiting(watch):
-                self._db.connection.execute_command(
-                    "GRAPH.CONSTRAINT", "CREATE", self.target.graph, "UNIQUE", "NODE", label,
-                    "PROPERTIES", "1", key)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            if watch is None or not watch.fired:
-                raise
-            self._restart(watch)
-            raise ServerRestarted("the database server deadlocked creating a constraint "
-                                  "and was restarted") from exc
+        with self._watched("creating a constraint"):
+            self._db.connection.execute_command(
+                "GRAPH.CONSTRAINT", "CREATE", self.target.graph, "UNIQUE", "NODE", label,
+                "PROPERTIES", "1", key)
 
     @staticmethod
     def _tolerate_exists(action) -> bool:

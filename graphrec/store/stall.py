@@ -78,7 +78,7 @@ class StallWatch:
             if cpu is None:
                 return  # gone: the caller sees its connection drop
             now = time.monotonic()
-            if quiet is None or busy(self.pid) or cpu - quiet[1] >= MIN_CPU_S:
+            if quiet is None or _working(self.pid, cpu, quiet[1]):
                 quiet = (now, cpu)
             elif now - max(quiet[0], since) >= self.stall_s:
                 if listens_on(self.pid, self.socket):
@@ -98,10 +98,16 @@ def deadlocked(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         cpu = cpu_seconds(pid)
-        if cpu is None or busy(pid) or cpu - start >= MIN_CPU_S:
+        if cpu is None or _working(pid, cpu, start):
             return False
         time.sleep(min(0.25, seconds / 4))
     return True
+
+
+def _working(pid: int, cpu: float, base: float) -> bool:
+    """Whether `pid`, at `cpu` CPU seconds against `base` when its quiet spell began, shows
+    work: a thread running or waiting on the disk, or MIN_CPU_S of CPU used since."""
+    return busy(pid) or cpu - base >= MIN_CPU_S
 
 
 def end_if_deadlocked(pid: int, socket: str, seconds: float) -> bool:
